@@ -1,0 +1,176 @@
+"""Django settings for resolwe-prefect, read from the environment.
+
+The embedded default needs no configuration at all: state lives in
+``./.resolwe-prefect`` (or ``RESOLWE_PREFECT_HOME``) and the database is a
+SQLite file there. A cluster sets ``DATABASE_URL`` to PostgreSQL and
+``PREFECT_API_URL`` to its Prefect server.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+STATE_DIR = Path(os.environ.get("RESOLWE_PREFECT_HOME", Path.cwd() / ".resolwe-prefect")).resolve()
+STATE_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_json(name: str, default):
+    value = os.environ.get(name)
+    return default if value is None else json.loads(value)
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or "resolwe-prefect-insecure-local-key"
+DEBUG = _env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "*").split(",")
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "resolwe_prefect.accounts",
+    "resolwe_prefect.processes",
+    "resolwe_prefect.descriptors",
+    "resolwe_prefect.entities",
+    "resolwe_prefect.data",
+    "resolwe_prefect.uploads",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+ROOT_URLCONF = "django_project.urls"
+WSGI_APPLICATION = "django_project.wsgi.application"
+ASGI_APPLICATION = "django_project.asgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{STATE_DIR / 'db.sqlite3'}"),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The API and the worker are separate processes: WAL lets readers run
+    # beside the writer, and IMMEDIATE transactions queue writers instead of
+    # failing them with "database is locked".
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+if os.environ.get("DATABASE_TEST_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["DATABASE_TEST_NAME"]}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = STATE_DIR / "static"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PAGINATION_CLASS": "resolwe_prefect.api.pagination.LimitOffsetOnRequestPagination",
+    "PAGE_SIZE": None,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%f%z",
+    "EXCEPTION_HANDLER": "resolwe_prefect.api.exceptions.exception_handler",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "resolwe-prefect API",
+    "DESCRIPTION": "Resolwe's REST API, served by Django, executed by Prefect.",
+    "VERSION": "0.1.0",
+}
+
+# --- Resolwe flow settings (Resolwe's names) -------------------------------------------
+
+FLOW_PROCESSES_DIRS = [BASE_DIR / "processes"] + [
+    Path(p) for p in os.environ.get("RESOLWE_PREFECT_PROCESS_PATHS", "").split(os.pathsep) if p
+]
+FLOW_DESCRIPTORS_DIRS = [BASE_DIR / "processes" / "descriptors"] + [
+    Path(p) for p in os.environ.get("RESOLWE_PREFECT_DESCRIPTOR_PATHS", "").split(os.pathsep) if p
+]
+FLOW_EXECUTOR = {
+    # Where every Data object gets its own directory (``<DATA_DIR>/<data id>``).
+    "DATA_DIR": Path(os.environ.get("RESOLWE_PREFECT_DATA_DIR", STATE_DIR / "data")),
+    # Where chunked uploads land until a process imports them.
+    "UPLOAD_DIR": Path(os.environ.get("RESOLWE_PREFECT_UPLOAD_DIR", STATE_DIR / "upload")),
+    # Which seam runs the program: ``local`` (subprocess); containers come later.
+    "BACKEND": os.environ.get("RESOLWE_PREFECT_BACKEND", "local"),
+    # Extra environment variables handed to every program.
+    "SET_ENV": _env_json("RESOLWE_PREFECT_SET_ENV", {}),
+}
+FLOW_PROCESS_MAX_CORES = int(os.environ.get("FLOW_PROCESS_MAX_CORES", os.cpu_count() or 1))
+FLOW_PROCESS_MAX_MEMORY = int(os.environ.get("FLOW_PROCESS_MAX_MEMORY", 64 * 1024))
+FLOW_PROCESS_RESOURCE_DEFAULTS = _env_json(
+    "FLOW_PROCESS_RESOURCE_DEFAULTS", {"cores": 1, "memory": 4096, "storage": 10}
+)
+FLOW_PROCESS_RESOURCE_OVERRIDES = _env_json("FLOW_PROCESS_RESOURCE_OVERRIDES", {})
+FLOW_EXPRESSION_ENGINES = _env_json("FLOW_EXPRESSION_ENGINES", [])
+RESOLWE_HOST_URL = os.environ.get("RESOLWE_HOST_URL", "localhost")
+
+# --- Prefect -----------------------------------------------------------------------------
+
+PREFECT_DEPLOYMENT = os.environ.get("RESOLWE_PREFECT_DEPLOYMENT", "resolwe-data/local")
+PREFECT_WORK_POOL = os.environ.get("RESOLWE_PREFECT_WORK_POOL", "resolwe-local")
+# How many programs one worker runs at once; defaults to the machine's cores.
+WORKER_CONCURRENCY = int(os.environ.get("RESOLWE_PREFECT_WORKER_CONCURRENCY", os.cpu_count() or 1))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"resolwe_prefect": {"handlers": ["console"], "level": os.environ.get("RESOLWE_PREFECT_LOG_LEVEL", "INFO")}},
+}

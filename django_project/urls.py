@@ -1,0 +1,7 @@
+"""Root URL layout: Resolwe's REST API under /api, plus the non-REST paths resdk uses."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("resolwe_prefect.api.urls")),
+]

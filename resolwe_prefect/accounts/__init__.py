@@ -1,0 +1,1 @@
+"""Users, groups and login: the identities every object records as contributor."""

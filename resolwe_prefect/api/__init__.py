@@ -1,0 +1,1 @@
+"""The REST surface shared by every app: router, pagination, projection, errors."""

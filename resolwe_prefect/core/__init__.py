@@ -1,0 +1,1 @@
+"""Pieces shared by every app: base models, versions and slugs."""

@@ -1,0 +1,1 @@
+"""Data objects: process instances, their dependencies and stored JSON outputs."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DataConfig(AppConfig):
+    name = "resolwe_prefect.data"
+    label = "data"
+    verbose_name = "Data"

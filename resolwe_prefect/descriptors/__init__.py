@@ -1,0 +1,1 @@
+"""Descriptor schemas: typed metadata forms for Data, Entities and Collections."""

@@ -1,0 +1,1 @@
+"""Collections and Entities (samples): the containers that group Data objects."""

@@ -1,0 +1,1 @@
+"""Processes: the typed, versioned YAML definitions that Data objects instantiate."""
