@@ -174,3 +174,4 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"resolwe_prefect": {"handlers": ["console"], "level": os.environ.get("RESOLWE_PREFECT_LOG_LEVEL", "INFO")}},
 }
+RESOLWE_PREFECT_SUBMITTER = os.environ.get("RESOLWE_PREFECT_SUBMITTER", "resolwe_prefect.execution.submit.submit_data") or None

@@ -1,0 +1,201 @@
+"""``resolwe-prefect up`` and ``resolwe-prefect worker``: the embedded stack on one machine.
+
+``up`` runs the migrations, registers the built-in processes, starts a local
+Prefect server (SQLite under the state directory) unless ``PREFECT_API_URL``
+points at one, starts the worker, and serves the API until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+DEFAULT_PREFECT_PORT = 4200
+
+
+def state_dir() -> Path:
+    """The local state directory, as settings computes it."""
+    path = Path(os.environ.get("RESOLWE_PREFECT_HOME", Path.cwd() / ".resolwe-prefect")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def admin_password() -> str:
+    """The embedded admin's password: ``RESOLWE_PREFECT_ADMIN_PASSWORD`` or one generated and kept in the state dir."""
+    if os.environ.get("RESOLWE_PREFECT_ADMIN_PASSWORD"):
+        return os.environ["RESOLWE_PREFECT_ADMIN_PASSWORD"]
+    path = state_dir() / "admin-password"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(16))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
+    """Wait until ``url`` answers; fail early when the process serving it died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{url} did not come up: its process exited with {process.returncode}")
+        try:
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def _prepare_database() -> None:
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    user_model = get_user_model()
+    admin = user_model.objects.filter(username="admin").first()
+    if admin is None:
+        admin = user_model.objects.create_superuser("admin", "admin@localhost", admin_password())
+    elif not admin.check_password(admin_password()):
+        admin.set_password(admin_password())
+        admin.save()
+    call_command("register", verbosity=0)
+
+
+def _start_prefect_server(port: int, home: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_API_HOST": "127.0.0.1",
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api",
+    }
+    env.pop("PREFECT_API_URL", None)
+    log = open(home / "server.log", "ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _stop(process: subprocess.Popen | None, timeout: float = 10) -> None:
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=timeout)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
+def up(argv: list[str]) -> int:
+    """Start everything on one machine and serve until interrupted."""
+    parser = argparse.ArgumentParser(prog="resolwe-prefect up")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--prefect-port", type=int, default=DEFAULT_PREFECT_PORT)
+    args = parser.parse_args(argv)
+
+    home = state_dir()
+    external_prefect = bool(os.environ.get("PREFECT_API_URL"))
+    if not external_prefect:
+        os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{args.prefect_port}/api"
+    api_url = os.environ["PREFECT_API_URL"]
+    ui_url = api_url[: -len("/api")] if api_url.endswith("/api") else api_url
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "django_project.settings")
+    import django
+
+    django.setup()
+    print(f"resolwe-prefect: state in {home}", flush=True)
+    _prepare_database()
+
+    children: list[subprocess.Popen] = []
+    try:
+        if not external_prefect:
+            prefect_home = home / "prefect"
+            prefect_home.mkdir(exist_ok=True)
+            print(f"resolwe-prefect: starting the Prefect server on {ui_url}", flush=True)
+            children.append(_start_prefect_server(args.prefect_port, prefect_home))
+            wait_for_http(f"{api_url}/health", timeout=120, process=children[-1])
+        worker_log = open(home / "worker.log", "ab")
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "resolwe_prefect.cli", "worker"],
+                env=os.environ.copy(),
+                stdout=worker_log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+        api_log = open(home / "api.log", "ab")
+        children.append(
+            subprocess.Popen(
+                [
+                    sys.executable, "-m", "uvicorn", "django_project.asgi:application",
+                    "--host", args.host, "--port", str(args.port), "--no-access-log", "--log-level", "warning",
+                ],
+                env=os.environ.copy(),
+                stdout=api_log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+        api_root = f"http://{args.host}:{args.port}"
+        wait_for_http(f"{api_root}/api/", timeout=60, process=children[-1])
+        (home / "stack.json").write_text(
+            json.dumps({"api": api_root, "prefect_ui": ui_url, "prefect_api": api_url, "pid": os.getpid()})
+        )
+        print(f"resolwe-prefect: API at {api_root}/api (user admin, password in {home / 'admin-password'})", flush=True)
+        print(f"resolwe-prefect: Prefect UI at {ui_url}", flush=True)
+        print("resolwe-prefect: ready; press Ctrl+C to stop", flush=True)
+        stop = {"now": False}
+
+        def request_stop(*_):
+            stop["now"] = True
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        while not stop["now"]:
+            for child in children:
+                if child.poll() is not None:
+                    print(f"resolwe-prefect: a component exited ({child.args[2:4]}); stopping", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        (home / "stack.json").unlink(missing_ok=True)
+        for child in reversed(children):
+            _stop(child)
+
+
+def worker(argv: list[str]) -> int:
+    """Run the embedded worker in the foreground."""
+    import asyncio
+
+    from resolwe_prefect.execution.django_setup import ensure_django
+
+    ensure_django()
+    from resolwe_prefect.execution.worker import serve
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+    return 0

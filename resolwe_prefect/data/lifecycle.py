@@ -1,0 +1,103 @@
+"""Resolving dependencies: when a Data object may start, and when it must fail.
+
+This is Resolwe's dispatcher, kept on our side: a Data object waits (WT)
+until every input Data object is OK, fails when one of them fails, and is
+handed to the Prefect layer the moment its last input finishes. Handing over
+is a pluggable *submitter* (``settings.RESOLWE_PREFECT_SUBMITTER``) so that
+the data app knows nothing about Prefect.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from resolwe_prefect.data.models import Data, DataDependency, DataStatus
+
+logger = logging.getLogger(__name__)
+
+INPUT_ERROR = "One or more inputs have status ERROR"
+_background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="resolwe-dispatch")
+
+
+@lru_cache(maxsize=None)
+def _submitter():
+    path = getattr(settings, "RESOLWE_PREFECT_SUBMITTER", None)
+    return import_string(path) if path else None
+
+
+def request_processing(data_ids: Iterable[int], *, background: bool = True) -> None:
+    """Advance these Data objects once the current transaction commits.
+
+    From a request the work runs on a background thread, so that creating a
+    Data object does not wait for the Prefect server.
+    """
+    ids = list(data_ids)
+    if not ids or _submitter() is None:
+        return
+
+    def run() -> None:
+        if background:
+            _background.submit(_advance_in_thread, ids)
+        else:
+            advance(ids)
+
+    transaction.on_commit(run)
+
+
+def _advance_in_thread(ids: list[int]) -> None:
+    close_old_connections()
+    try:
+        advance(ids)
+    except Exception:  # the periodic sweep in the worker picks up whatever is left
+        logger.exception("Could not advance Data %s", ids)
+    finally:
+        close_old_connections()
+
+
+def advance(data_ids: Iterable[int]) -> list[int]:
+    """Fail Data whose inputs failed, submit Data whose inputs are done; return the submitted ids."""
+    ready: list[int] = []
+    failed: list[int] = []
+    with transaction.atomic():
+        candidates = Data.objects.select_for_update().filter(
+            pk__in=list(data_ids), status__in=[DataStatus.RESOLVING, DataStatus.WAITING], flow_run_id__isnull=True
+        )
+        for data in candidates:
+            statuses = list(
+                DataDependency.objects.filter(child=data, kind=DataDependency.KIND_IO).values_list(
+                    "parent__status", flat=True
+                )
+            )
+            if any(status in (DataStatus.ERROR, DataStatus.DIRTY, None) for status in statuses):
+                data.status = DataStatus.ERROR
+                data.process_error = [*data.process_error, INPUT_ERROR]
+                data.finished = timezone.now()
+                data.save(update_fields=["status", "process_error", "finished", "modified"])
+                failed.append(data.pk)
+            elif all(status == DataStatus.DONE for status in statuses):
+                ready.append(data.pk)
+            elif data.status != DataStatus.WAITING:
+                data.status = DataStatus.WAITING
+                data.save(update_fields=["status", "modified"])
+    if ready:
+        _submitter()(ready)
+    for data_id in failed:
+        children_finished(data_id)
+    return ready
+
+
+def children_finished(data_id: int) -> None:
+    """A Data object reached a final status: let its dependants move on."""
+    children = list(
+        DataDependency.objects.filter(parent_id=data_id, kind=DataDependency.KIND_IO).values_list("child_id", flat=True)
+    )
+    if children:
+        advance(children)

@@ -1,0 +1,242 @@
+"""Creating, reusing and restarting Data objects.
+
+Views and the Prefect layer both come here, so that the rules (input
+validation, checksum, name, entity, resources, dependencies) live in one place
+and a bad request leaves nothing behind: everything happens in one
+transaction, and processing is requested only after it commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from resolwe_prefect.data import lifecycle
+from resolwe_prefect.data.dependencies import input_data_ids
+from resolwe_prefect.data.models import Data, DataDependency, DataStatus
+from resolwe_prefect.data.naming import render_data_name
+from resolwe_prefect.data.resources import resource_limits, validate_resource_overrides
+from resolwe_prefect.processes.models import Process
+
+
+class DataError(Exception):
+    """A request that cannot be honoured; ``detail`` is the response body."""
+
+    def __init__(self, detail: Any, status_code: int = 400):
+        super().__init__(detail)
+        self.detail = detail
+        self.status_code = status_code
+
+
+def compute_checksum(process: Process, input_values: dict) -> str:
+    """Hash the process slug, version and inputs; get-or-create reuses Data by it."""
+    payload = json.dumps(
+        {"input": input_values, "slug": process.slug, "version": str(process.version)},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def resolve_process(process_ref: Any) -> Process:
+    """Find the process a request names: ``{"id"}`` pins a version, ``{"slug"}`` takes the latest active one."""
+    if isinstance(process_ref, int) and not isinstance(process_ref, bool):
+        process_ref = {"id": process_ref}
+    if isinstance(process_ref, str):
+        process_ref = {"slug": process_ref}
+    if not isinstance(process_ref, dict) or not ({"id", "slug"} & process_ref.keys()):
+        raise DataError({"process": ["This field is required: give {\"slug\": ...} or {\"id\": ...}."]})
+    if "id" in process_ref:
+        process = Process.objects.filter(pk=process_ref["id"]).first()
+        if process is None:
+            raise DataError({"process": [f"Invalid pk \"{process_ref['id']}\" - object does not exist."]})
+    else:
+        process = Process.objects.filter(slug=process_ref["slug"], is_active=True).order_by("-version").first()
+        if process is None:
+            if Process.objects.filter(slug=process_ref["slug"]).exists():
+                raise DataError({"error": f"Process '{process_ref['slug']}' is not active."})
+            raise DataError({"process": [f"Process with slug '{process_ref['slug']}' does not exist."]})
+    if not process.is_active:
+        raise DataError({"error": f"Process '{process.slug}' (version {process.version}) is not active."})
+    return process
+
+
+def _validated_input(process: Process, values: dict) -> dict:
+    from resolwe_prefect.processes.fields import fill_defaults, validate_values
+
+    if not isinstance(values, dict):
+        raise DataError({"input": ["Expected a dictionary of input values."]})
+    filled = fill_defaults(process.input_schema, values)
+
+    def resolve_data(data_id: int) -> str | None:
+        return Data.objects.filter(pk=data_id).values_list("process__type", flat=True).first()
+
+    errors = validate_values(process.input_schema, filled, kind="input", resolve_data=resolve_data)
+    if errors:
+        messages = [f"{error.path}: {error.message}" if error.path else error.message for error in errors]
+        detail: dict[str, Any] = {"error": "; ".join(messages)}
+        for error in errors:
+            detail.setdefault(f"input.{error.path}" if error.path else "input", []).append(error.message)
+        raise DataError(detail)
+    return filled
+
+
+def _lookup(model, pk: Any, field: str):
+    if pk in (None, ""):
+        return None
+    if isinstance(pk, dict):
+        pk = pk.get("id")
+    obj = model.objects.filter(pk=pk).first() if isinstance(pk, int) or str(pk).isdigit() else None
+    if obj is None:
+        raise DataError({field: [f"Invalid pk \"{pk}\" - object does not exist."]})
+    return obj
+
+
+def _assign_entity(data: Data, process: Process, parent_ids: list[int]) -> None:
+    """Put the Data object into an entity as Resolwe does for processes with ``entity.type``."""
+    from resolwe_prefect.entities.models import Entity
+
+    if not process.entity_type or data.entity_id is not None:
+        return
+    if process.entity_input:
+        value = data.input.get(process.entity_input)
+        source_ids = value if isinstance(value, list) else [value] if value is not None else []
+    else:
+        source_ids = parent_ids
+    candidates = list(
+        Entity.objects.filter(data__id__in=source_ids, type=process.entity_type).distinct()[:2]
+    )
+    if len(candidates) == 1 and not process.entity_always_create:
+        entity = candidates[0]
+    else:
+        entity = Entity.objects.create(
+            name=data.name,
+            type=process.entity_type,
+            contributor=data.contributor,
+            collection=data.collection,
+        )
+    data.entity = entity
+    if entity.collection_id and data.collection_id is None:
+        data.collection_id = entity.collection_id
+
+
+@transaction.atomic
+def create_data(
+    *,
+    user,
+    process_ref: Any,
+    input: dict | None = None,
+    name: str | None = None,
+    tags: list | None = None,
+    collection_id: Any = None,
+    entity_id: Any = None,
+    descriptor_schema_slug: str | None = None,
+    descriptor: dict | None = None,
+    process_resources: dict | None = None,
+    parent: Data | None = None,
+) -> Data:
+    """Validate a request and store a new Data object, then ask for it to be processed.
+
+    ``parent`` is set for spawned and workflow children: they get a
+    ``subprocess`` dependency on it in addition to their input dependencies.
+    """
+    from resolwe_prefect.descriptors.models import DescriptorSchema
+    from resolwe_prefect.entities.models import Collection, Entity
+
+    process = resolve_process(process_ref)
+    resource_errors = validate_resource_overrides(process_resources)
+    if resource_errors:
+        raise DataError({"error": "; ".join(resource_errors), "process_resources": resource_errors})
+    values = _validated_input(process, input or {})
+    collection = _lookup(Collection, collection_id, "collection")
+    entity = _lookup(Entity, entity_id, "entity")
+    if entity is not None and collection is not None and entity.collection_id not in (None, collection.pk):
+        raise DataError({"error": "Entity must belong to the same collection as data object."})
+    if entity is not None and collection is None:
+        collection = entity.collection
+    descriptor_schema = None
+    if descriptor_schema_slug:
+        descriptor_schema = (
+            DescriptorSchema.objects.filter(slug=descriptor_schema_slug).order_by("-version").first()
+        )
+        if descriptor_schema is None:
+            raise DataError({"descriptor_schema": [f"Invalid descriptor_schema slug \"{descriptor_schema_slug}\"."]})
+
+    limits = resource_limits(process, process_resources)
+    data = Data(
+        process=process,
+        contributor=user,
+        input=values,
+        checksum=compute_checksum(process, values),
+        tags=list(tags or []),
+        collection=collection,
+        entity=entity,
+        descriptor_schema=descriptor_schema,
+        descriptor=descriptor or {},
+        process_resources=process_resources or {},
+        process_cores=limits["cores"],
+        process_memory=limits["memory"],
+        status=DataStatus.RESOLVING,
+    )
+    if name:
+        data.name = name
+        data.named_by_user = True
+    else:
+        data.name = render_data_name(process, values)
+    parent_ids = input_data_ids(process.input_schema, values)
+    _assign_entity(data, process, parent_ids)
+    data.save()
+    DataDependency.objects.bulk_create(
+        [DataDependency(parent_id=pid, child=data, kind=DataDependency.KIND_IO) for pid in parent_ids]
+    )
+    if parent is not None:
+        DataDependency.objects.create(parent=parent, child=data, kind=DataDependency.KIND_SUBPROCESS)
+    lifecycle.request_processing([data.pk])
+    return data
+
+
+def get_or_create_data(**kwargs) -> tuple[Data, bool]:
+    """Reuse a Data object with the same checksum when the process is CACHED or TEMP."""
+    process = resolve_process(kwargs.get("process_ref"))
+    if process.persistence in (Process.PERSISTENCE_CACHED, Process.PERSISTENCE_TEMP):
+        values = _validated_input(process, kwargs.get("input") or {})
+        existing = (
+            Data.objects.filter(checksum=compute_checksum(process, values), process__persistence=process.persistence)
+            .exclude(status=DataStatus.ERROR)
+            .order_by("-created")
+            .first()
+        )
+        if existing is not None:
+            return existing, False
+    return create_data(**kwargs), True
+
+
+@transaction.atomic
+def restart_data(data: Data, *, resource_overrides: dict | None = None) -> Data:
+    """Start a new attempt of a failed Data object: a fresh flow run, fresh outputs."""
+    data = Data.objects.select_for_update().get(pk=data.pk)
+    if data.status != DataStatus.ERROR:
+        raise DataError({"error": f"Only data in status ER can be restarted, not {data.status}."})
+    overrides = (resource_overrides or {}).get(str(data.pk)) or (resource_overrides or {}).get(data.pk)
+    if overrides:
+        errors = validate_resource_overrides(overrides)
+        if errors:
+            raise DataError({"error": "; ".join(errors)})
+        data.process_resources = {**data.process_resources, **overrides}
+    limits = resource_limits(data.process, data.process_resources)
+    data.process_cores, data.process_memory = limits["cores"], limits["memory"]
+    data.status = DataStatus.RESOLVING
+    data.started = data.finished = data.scheduled = None
+    data.process_info, data.process_warning, data.process_error = [], [], []
+    data.process_rc, data.process_progress, data.size = None, 0, 0
+    data.output = {}
+    data.flow_run_id = None
+    data.attempt += 1
+    data.modified = timezone.now()
+    data.save()
+    lifecycle.request_processing([data.pk])
+    return data

@@ -1,0 +1,56 @@
+"""The flow: one run of it processes one Data object.
+
+Deployed to every work pool (the embedded in-process worker, process,
+Docker and Kubernetes pools) from the same entrypoint,
+``resolwe_prefect/execution/flows.py:process_data``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+from prefect.runtime import flow_run as current_flow_run
+from prefect.states import Cancelled, Failed
+
+from resolwe_prefect.execution.django_setup import ensure_django
+
+ensure_django()
+
+from resolwe_prefect.execution import hooks  # noqa: E402
+from resolwe_prefect.execution.tasks import (  # noqa: E402
+    ProgramError,
+    collect_and_save,
+    record_failure,
+    render_program,
+    run_program,
+    stage_inputs,
+)
+
+FLOW_NAME = "resolwe-data"
+
+
+@flow(
+    name=FLOW_NAME,
+    description="Process one Resolwe Data object: stage its inputs, render and run its program, collect its outputs.",
+    persist_result=False,
+    log_prints=True,
+    on_crashed=[hooks.on_crashed],
+    on_cancellation=[hooks.on_cancellation],
+)
+async def process_data(data_id: int) -> Any:
+    """Process Data ``data_id``; the run ends Failed exactly when the Data object ends in ER."""
+    flow_run_id = str(current_flow_run.id)
+    plan = await stage_inputs(data_id, flow_run_id)
+    if plan is None:
+        return Cancelled(message=f"Data {data_id} does not belong to flow run {flow_run_id} (deleted or restarted).")
+    try:
+        script = await render_program(plan)
+    except ProgramError as error:
+        await record_failure(plan, str(error))
+        return Failed(message=str(error))
+    result = await run_program(plan, script)
+    summary = await collect_and_save(plan, result)
+    if not summary["ok"]:
+        return Failed(message="; ".join(summary["errors"])[:1000] or "Processing failed.")
+    return summary

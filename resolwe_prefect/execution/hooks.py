@@ -1,0 +1,42 @@
+"""Flow-run state hooks: the fast path of write-back.
+
+Hooks do not fire when the infrastructure never starts or is killed whole,
+so the event consumer in ``events`` covers the same ends; write-back is
+idempotent, so both may report.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from resolwe_prefect.execution.django_setup import ensure_django
+
+logger = logging.getLogger(__name__)
+
+
+def _data_id(flow_run) -> int | None:
+    value = (flow_run.parameters or {}).get("data_id")
+    return int(value) if value is not None else None
+
+
+def on_crashed(flow, flow_run, state) -> None:
+    """The flow run crashed: its Data object ends in ER with Prefect's message."""
+    ensure_django()
+    from resolwe_prefect.data import lifecycle
+    from resolwe_prefect.execution.writeback import fail_flow_run
+
+    message = f"Processing crashed: {state.message or state.name}"
+    data_id = fail_flow_run(str(flow_run.id), message, data_id=_data_id(flow_run))
+    if data_id is not None:
+        lifecycle.children_finished(data_id)
+
+
+def on_cancellation(flow, flow_run, state) -> None:
+    """An operator cancelled the flow run: the Data object ends in ER saying so."""
+    ensure_django()
+    from resolwe_prefect.data import lifecycle
+    from resolwe_prefect.execution.writeback import CANCELLED_MESSAGE, fail_flow_run
+
+    data_id = fail_flow_run(str(flow_run.id), CANCELLED_MESSAGE, data_id=_data_id(flow_run))
+    if data_id is not None:
+        lifecycle.children_finished(data_id)
