@@ -1,0 +1,35 @@
+# The two commands of the README:
+#   make demo   set up a virtualenv, start the embedded stack and run the example pipeline
+#   make test   set up the virtualenv and run the test suite against PostgreSQL and a real Prefect server
+VENV ?= .venv
+PYTHON ?= python3
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo up test unit e2e bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/resolwe-prefect demo
+
+up: $(STAMP)
+	$(VENV)/bin/resolwe-prefect up
+
+test: $(STAMP)
+	bash scripts/ensure-postgres.sh
+	$(VENV)/bin/python -m pytest
+
+unit: $(STAMP)
+	$(VENV)/bin/python -m pytest -m "not e2e"
+
+bench: $(STAMP)
+	$(VENV)/bin/python bench/embedded.py
+
+clean:
+	rm -rf .resolwe-prefect

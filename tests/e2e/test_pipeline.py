@@ -1,0 +1,105 @@
+"""End to end: processes registered from YAML, Data created through the API, each run a Prefect flow run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from uuid import UUID
+
+import pytest
+import requests
+
+from resolwe_prefect.commands.demo import run_pipeline
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_pipeline_ends_ok(stack):
+    assert run_pipeline(stack.client, timeout=180)
+
+
+def _flow_run(stack, flow_run_id: str):
+    from prefect.client.orchestration import get_client
+
+    async def read():
+        async with get_client() as client:
+            return await client.read_flow_run(UUID(flow_run_id))
+
+    os.environ["PREFECT_API_URL"] = stack.prefect_api
+    return asyncio.run(read())
+
+
+def test_each_data_object_is_one_flow_run(stack):
+    data = stack.client.create_data("e2e-echo", {"text": "hello"})
+    final = stack.wait([data["id"]])[data["id"]]
+    assert final["status"] == "OK", final
+    assert final["output"] == {"text": "hello"}
+    flow_run = _flow_run(stack, final["flow_run_id"])
+    assert flow_run.parameters == {"data_id": data["id"]}
+    assert f"data-{data['id']}" in flow_run.name and "e2e-echo" in flow_run.name
+    assert "process:e2e-echo" in flow_run.tags and "process-type:data:e2e:echo:" in flow_run.tags
+    assert flow_run.state.is_completed()
+
+
+def test_input_values_reach_the_shell_quoted(stack, tmp_path):
+    marker = tmp_path / "pwned"
+    text = f"a b; touch {marker} $(touch {marker}) `touch {marker}` 'q' \"d\""
+    data = stack.client.create_data("e2e-echo", {"text": text})
+    final = stack.wait([data["id"]])[data["id"]]
+    assert final["status"] == "OK", final
+    assert final["output"]["text"] == text
+    assert not marker.exists()
+
+
+def test_program_environment_is_scrubbed(stack):
+    data = stack.client.create_data("e2e-environment", {})
+    final = stack.wait([data["id"]])[data["id"]]
+    assert final["status"] == "OK", final
+    names = set(final["output"]["names"].split())
+    assert "RESOLWE_COMMANDS_FILE" in names
+    leaked = {n for n in names if n.startswith(("PREFECT_", "DATABASE", "DJANGO", "RESOLWE_PREFECT_"))}
+    assert not leaked
+
+
+def test_failure_propagates_to_dependants(stack):
+    failing = stack.client.create_data("e2e-fail", {})
+    dependant = stack.client.create_data("e2e-after", {"before": failing["id"]})
+    results = stack.wait([failing["id"], dependant["id"]])
+    assert results[failing["id"]]["status"] == "ER"
+    assert results[failing["id"]]["process_rc"] == 3
+    assert any("return code is not 0" in e for e in results[failing["id"]]["process_error"])
+    assert results[dependant["id"]]["status"] == "ER"
+    assert "One or more inputs have status ERROR" in results[dependant["id"]]["process_error"]
+    assert results[dependant["id"]]["output"] == {}
+    assert _flow_run(stack, results[failing["id"]]["flow_run_id"]).state.is_failed()
+
+
+def test_dependant_waits_then_starts_after_its_input(stack):
+    first = stack.client.create_data("e2e-sleep", {"seconds": 2})
+    second = stack.client.create_data("e2e-after", {"before": first["id"]})
+    assert stack.client.get_data(second["id"])["status"] in {"RE", "WT"}
+    results = stack.wait([first["id"], second["id"]])
+    assert results[first["id"]]["status"] == "OK"
+    assert results[first["id"]]["process_progress"] == 100
+    assert results[second["id"]]["status"] == "OK"
+    assert results[second["id"]]["started"] > results[first["id"]]["finished"]
+
+
+def test_bad_input_is_rejected_and_nothing_is_created(stack):
+    session = stack.client.session
+    before = session.get(f"{stack.url}/api/data?limit=1").json()["count"]
+    response = session.post(f"{stack.url}/api/data", json={"process": {"slug": "e2e-echo"}, "input": {"text": 42}})
+    assert response.status_code == 400
+    assert "text" in response.text
+    response = session.post(f"{stack.url}/api/data", json={"process": {"slug": "e2e-after"}, "input": {"before": 999999}})
+    assert response.status_code == 400
+    assert "before" in response.text
+    assert session.get(f"{stack.url}/api/data?limit=1").json()["count"] == before
+
+
+def test_stdout_is_stored(stack):
+    data = stack.client.create_data("e2e-fail", {})
+    stack.wait([data["id"]])
+    response = requests.get(f"{stack.url}/data/{data['id']}/stdout.txt", auth=stack.client.session.auth, timeout=30)
+    assert response.status_code == 200
+    assert b"about to fail" in response.content
