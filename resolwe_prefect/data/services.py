@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from resolwe_prefect.data import lifecycle
 from resolwe_prefect.data.dependencies import input_data_ids
-from resolwe_prefect.data.models import Data, DataDependency, DataStatus
+from resolwe_prefect.data.models import Data, DataDependency, DataStatus, Storage
 from resolwe_prefect.data.naming import render_data_name
 from resolwe_prefect.data.resources import resource_limits, validate_resource_overrides
 from resolwe_prefect.processes.models import Process
@@ -75,7 +75,12 @@ def _validated_input(process: Process, values: dict) -> dict:
     def resolve_data(data_id: int) -> str | None:
         return Data.objects.filter(pk=data_id).values_list("process__type", flat=True).first()
 
-    errors = validate_values(process.input_schema, filled, kind="input", resolve_data=resolve_data)
+    def resolve_storage(storage_id: int) -> bool:
+        return Storage.objects.filter(pk=storage_id).exists()
+
+    errors = validate_values(
+        process.input_schema, filled, kind="input", resolve_data=resolve_data, resolve_storage=resolve_storage
+    )
     if errors:
         messages = [f"{error.path}: {error.message}" if error.path else error.message for error in errors]
         detail: dict[str, Any] = {"error": "; ".join(messages)}

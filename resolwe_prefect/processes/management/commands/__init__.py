@@ -1,0 +1,1 @@
+"""``register``: load process and descriptor-schema definitions into the database."""

@@ -1,0 +1,296 @@
+"""Registering process and descriptor-schema definitions in the database.
+
+The rules are those of Resolwe's ``register`` command, applied per
+definition in the given order:
+
+1. normalize and validate (meta-schema and defaults); invalid -> ``rejected``;
+2. a newer version of the slug is registered -> ``skipped-newer`` (checked
+   first, so an older version is never reported as the same one);
+3. the same version exists: inactive -> it is reactivated, but like Resolwe
+   the row is only written with ``force`` (``reactivated`` without force,
+   ``updated`` with it); active -> ``skipped-same`` or, with ``force``,
+   ``updated``;
+4. otherwise ``inserted``, with the given user as contributor.
+
+``retire`` then removes processes that the definitions no longer mention and
+old versions, unless Data objects use them; those are deactivated instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from resolwe_prefect.core.versions import version_to_int
+from resolwe_prefect.descriptors.models import DescriptorSchema
+
+from .definitions import (
+    DefinitionError,
+    load_definitions,
+    normalize_descriptor_schema,
+    normalize_process,
+    validate_descriptor_schema,
+    validate_process,
+)
+from .models import Process
+
+logger = logging.getLogger(__name__)
+
+INSERTED = "inserted"
+UPDATED = "updated"
+SKIPPED_SAME = "skipped-same"
+SKIPPED_NEWER = "skipped-newer"
+REACTIVATED = "reactivated"
+REJECTED = "rejected"
+OUTCOMES = (INSERTED, UPDATED, SKIPPED_SAME, SKIPPED_NEWER, REACTIVATED, REJECTED)
+
+DEFINITION_SUFFIXES = (".yml", ".yaml")
+
+
+@dataclass
+class Outcome:
+    """What happened to one definition; ``message`` is Resolwe's wording (lines joined by newlines)."""
+
+    slug: str
+    version: str
+    outcome: str
+    message: str
+    file: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- finding and loading files ----------------------------------------------------------------
+
+
+def find_process_files(dirs: Iterable[Path]) -> list[Path]:
+    """Every ``*.yml``/``*.yaml`` below the given directories, sorted; missing directories are skipped."""
+    found: set[Path] = set()
+    for directory in dirs:
+        directory = Path(directory)
+        if directory.is_file() and directory.suffix.lower() in DEFINITION_SUFFIXES:
+            found.add(directory)
+        elif directory.is_dir():
+            found.update(p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in DEFINITION_SUFFIXES)
+    return sorted(found)
+
+
+def load_entries(paths: Iterable[Path], *, kind: str = "process") -> tuple[list[tuple[Path, dict]], list[Outcome]]:
+    """Load definitions of one kind from files (directories are searched).
+
+    Returns the ``(file, definition)`` pairs in file order and a ``rejected``
+    outcome for every file that cannot be read. Like Resolwe's discovery, a
+    process file skips entries without ``run`` that have a descriptor
+    ``schema``, and a descriptor file keeps only entries with ``schema``, so
+    both kinds may share a directory.
+    """
+    entries: list[tuple[Path, dict]] = []
+    failures: list[Outcome] = []
+    for path in _expand(paths):
+        try:
+            definitions = load_definitions(path)
+        except DefinitionError as error:
+            message = f"Could not read YAML file {path}: {error.reason}"
+            failures.append(Outcome("", "", REJECTED, message, str(path), [error.reason]))
+            continue
+        for definition in definitions:
+            if kind == "process" and "run" not in definition and "schema" in definition:
+                continue
+            if kind == "descriptor" and "schema" not in definition:
+                continue
+            entries.append((path, definition))
+    return entries, failures
+
+
+def _expand(paths: Iterable[Path]) -> list[Path]:
+    result: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        result.extend(find_process_files([path]) if path.is_dir() else [path])
+    return result
+
+
+# --- processes --------------------------------------------------------------------------------
+
+
+def register_processes(
+    paths: Iterable[Path],
+    *,
+    user,
+    force: bool = False,
+    retire: bool = False,
+    definitions: list[tuple[Path, dict]] | None = None,
+) -> list[Outcome]:
+    """Register the processes in ``paths`` (files or directories), then those in ``definitions``.
+
+    ``definitions`` lets a caller pass already parsed entries (Python
+    processes, tests). With ``retire``, the slugs of all given definitions
+    (valid or not) are the ones that stay; retiring is skipped when a file
+    could not be read, because its processes would otherwise be removed.
+    """
+    entries, outcomes = load_entries(paths, kind="process")
+    entries += list(definitions or [])
+    for path, raw in entries:
+        with transaction.atomic():
+            outcome = _register_process(raw, user=user, force=force, file=str(path) if path else None)
+        _log(outcome)
+        outcomes.append(outcome)
+    if retire:
+        if any(o.outcome == REJECTED and not o.slug for o in outcomes):
+            logger.warning("Retire skipped: some definition files could not be read.")
+        else:
+            for message in retire_processes({str(raw.get("slug")) for _, raw in entries}):
+                logger.info(message)
+    return outcomes
+
+
+def _register_process(raw: dict, *, user, force: bool, file: str | None) -> Outcome:
+    slug = str(raw.get("slug") or "")
+    name = raw.get("name") if isinstance(raw.get("name"), str) else ""
+    process = normalize_process(raw)
+    version = str(process.get("version", ""))
+    errors = validate_process(process)
+    if errors:
+        message = "\n".join([f"VALIDATION ERROR: {name}", *(f"    {e}" for e in errors)])
+        return Outcome(slug, version, REJECTED, message, file, errors)
+
+    columns = process_model_fields(process)
+    latest = _latest_version(Process, slug)
+    if latest is not None and latest > version_to_int(version):
+        return Outcome(slug, version, SKIPPED_NEWER, f"Skip processor {slug}: newer version installed", file)
+
+    existing = Process.objects.filter(slug=slug, version=version).first()
+    if existing is None:
+        Process.objects.create(contributor=user, **columns)
+        return Outcome(slug, version, INSERTED, f"Inserted {slug}", file)
+
+    lines = []
+    if not existing.is_active:
+        lines.append(f"Processor {slug}: setting is_active to True")
+    if not force:
+        lines.append(f"Skip processor {slug}: same version installed")
+        return Outcome(slug, version, REACTIVATED if not existing.is_active else SKIPPED_SAME, "\n".join(lines), file)
+    Process.objects.filter(pk=existing.pk).update(is_active=True, modified=timezone.now(), **columns)
+    lines.append(f"Updated {slug}")
+    return Outcome(slug, version, UPDATED, "\n".join(lines), file)
+
+
+def process_model_fields(process: dict) -> dict[str, Any]:
+    """Map a normalized, valid definition onto the Process columns (every column, so updates reset them)."""
+    entity = process.get("entity") or {}
+    entity_type = entity.get("type")
+    return {
+        "slug": process["slug"],
+        "version": process["version"],
+        "name": process["name"],
+        "type": process["type"],
+        "category": process.get("category", "Other:"),
+        "description": process.get("description", ""),
+        "data_name": process.get("data_name"),
+        "entity_type": entity_type,
+        "entity_descriptor_schema": entity.get("descriptor_schema", entity_type),
+        "entity_input": entity.get("input"),
+        "entity_always_create": bool(entity.get("always_create", False)),
+        "persistence": process.get("persistence", Process.PERSISTENCE_RAW),
+        "scheduling_class": process.get("scheduling_class", Process.SCHEDULING_CLASS_BATCH),
+        "input_schema": process.get("input", []),
+        "output_schema": process.get("output", []),
+        "run": process["run"],
+        "requirements": process.get("requirements", {}),
+    }
+
+
+def retire_processes(keep_slugs: set[str]) -> list[str]:
+    """Retire what the definitions no longer hold; return one message per affected version.
+
+    Versions without Data objects are deleted when their slug is not in
+    ``keep_slugs`` or when they are not the latest version of their slug.
+    Versions with Data objects whose slug is gone are deactivated instead.
+    """
+    messages: list[str] = []
+    with transaction.atomic():
+        latest: dict[str, int] = {}
+        for slug, version in Process.objects.values_list("slug", "version"):
+            latest[slug] = max(latest.get(slug, -1), version_to_int(version))
+        without_data = Process.objects.filter(data__isnull=True)
+        for process in without_data.order_by("slug", "version"):
+            if process.slug not in keep_slugs or version_to_int(process.version) != latest[process.slug]:
+                messages.append(f"Removed {process.slug} {process.version}")
+                process.delete()
+        retired = Process.objects.filter(~Q(slug__in=keep_slugs), is_active=True)
+        for process in retired.order_by("slug", "version"):
+            messages.append(f"Deactivated {process.slug} {process.version}")
+        retired.update(is_active=False)
+    return messages
+
+
+# --- descriptor schemas -----------------------------------------------------------------------
+
+
+def register_descriptor_schemas(
+    paths: Iterable[Path],
+    *,
+    user,
+    force: bool = False,
+    definitions: list[tuple[Path, dict]] | None = None,
+) -> list[Outcome]:
+    """Register descriptor schemas with the same version rules as processes."""
+    entries, outcomes = load_entries(paths, kind="descriptor")
+    entries += list(definitions or [])
+    for path, raw in entries:
+        with transaction.atomic():
+            outcome = _register_descriptor(raw, user=user, force=force, file=str(path) if path else None)
+        _log(outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _register_descriptor(raw: dict, *, user, force: bool, file: str | None) -> Outcome:
+    slug = str(raw.get("slug") or "")
+    name = raw.get("name") if isinstance(raw.get("name"), str) else ""
+    descriptor = normalize_descriptor_schema(raw)
+    descriptor.setdefault("version", "0.0.0")
+    version = str(descriptor["version"])
+    errors = validate_descriptor_schema(descriptor)
+    if errors:
+        message = "\n".join([f"VALIDATION ERROR: {name}", *(f"    {e}" for e in errors)])
+        return Outcome(slug, version, REJECTED, message, file, errors)
+
+    columns = {
+        "slug": slug,
+        "version": version,
+        "name": descriptor["name"],
+        "description": descriptor.get("description", ""),
+        "schema": descriptor["schema"],
+    }
+    latest = _latest_version(DescriptorSchema, slug)
+    if latest is not None and latest > version_to_int(version):
+        return Outcome(slug, version, SKIPPED_NEWER, f"Skip descriptor schema {slug}: newer version installed", file)
+    existing = DescriptorSchema.objects.filter(slug=slug, version=version)
+    if not existing.exists():
+        DescriptorSchema.objects.create(contributor=user, **columns)
+        return Outcome(slug, version, INSERTED, f"Inserted {slug}", file)
+    if not force:
+        return Outcome(slug, version, SKIPPED_SAME, f"Skip descriptor schema {slug}: same version installed", file)
+    existing.update(modified=timezone.now(), **columns)
+    return Outcome(slug, version, UPDATED, f"Updated {slug}", file)
+
+
+def _latest_version(model, slug: str) -> int | None:
+    """The highest registered version of ``slug`` as an orderable integer (any activity state)."""
+    version = model.objects.filter(slug=slug).order_by("-version").values_list("version", flat=True).first()
+    return None if version is None else version_to_int(version)
+
+
+def _log(outcome: Outcome) -> None:
+    level = logging.WARNING if outcome.outcome == REJECTED else logging.INFO
+    logger.log(level, "%s", outcome.message)

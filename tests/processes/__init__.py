@@ -1,0 +1,1 @@
+"""Tests of process definitions, value validation and registration."""
