@@ -1,0 +1,309 @@
+"""Output collection and checks at the end of a bash run.
+
+:func:`collect_outputs` does what Resolwe does between the end of the program
+and ``handle_finish``:
+
+* ``basic:json:`` outputs whose value names a file in the data directory are
+  replaced by the parsed file content (``re-save storage storage.json``);
+  invalid JSON gives "Value of '<field>' must be a valid JSON, current: <text>".
+  The runner turns the JSON into a Storage object.
+* every file/dir output (``basic:file:``, ``list:basic:file:``, ``basic:dir:``,
+  ``list:basic:dir:``, also inside groups) and its ``refs`` must exist inside
+  the data directory, with the messages of ``resolwe-runtime-utils``:
+  "Output 'output' set to a missing file: 'i-dont-exist.zip'.",
+  "... set to a missing directory: ...", "... set to missing references: ...".
+* ``size`` (the file, or all files of the dir) and ``total_size`` (plus the
+  refs, a file counted once) are set on those outputs, as Resolwe's
+  ``hydrate_size`` does.
+* every output key must be defined by the output schema: "Field definition
+  (<key>) missing in schema" (Resolwe's ``iterate_fields``).
+* files and directories not referenced by any output (the file or dir, its
+  refs, and the directories leading to them) are removed, except ``keep``
+  (``stdout.txt``, ``jsonout.txt`` by default).
+* ``jsonout.txt`` is written with the final output.
+* a non-zero return code without an earlier error adds "Process return code
+  is not 0." (``handle_finish``).
+
+Errors follow Resolwe's listener: once the report has an error (the object is
+ER), no further errors are added.  Every entry is truncated to 255
+characters.  ``CollectResult.errors`` is the complete process_error list
+(report errors first).  ``size`` is the sum of the sizes of all regular files
+left in the data directory (Resolwe: the sum over the stored files,
+including stdout.txt/jsonout.txt); ``files`` lists them relative to the data
+directory, directories with a trailing ``/`` (Resolwe's ``collect``).
+
+Files staged with ``re-export`` are not referenced by outputs: call
+:func:`stage_exports` BEFORE :func:`collect_outputs`, or pass them in
+``keep``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .report import ProcessReport, truncate_message
+
+__all__ = ["CollectResult", "collect_outputs", "stage_exports", "RC_ERROR"]
+
+RC_ERROR = "Process return code is not 0."
+
+
+@dataclass
+class CollectResult:
+    """Final output and bookkeeping of one run."""
+
+    output: dict
+    errors: list[str]
+    size: int
+    files: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------- helpers
+def _relative(data_dir: Path, value: Any) -> str | None:
+    """Normalised path of ``value`` relative to ``data_dir`` (None if outside)."""
+    if not isinstance(value, str) or not value:
+        return None
+    path = Path(value)
+    if not path.is_absolute():
+        path = data_dir / path
+    normalised = os.path.normpath(str(path))
+    root = os.path.normpath(str(data_dir))
+    if normalised == root:
+        return "."
+    if not normalised.startswith(root + os.sep):
+        return None
+    return os.path.relpath(normalised, root)
+
+
+def _dir_files(path: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(path):
+        for name in files:
+            yield Path(root) / name
+        for name in dirs:
+            candidate = Path(root) / name
+            if candidate.is_symlink():
+                yield candidate
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.lstat().st_size if path.is_symlink() else path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _entry_size(path: Path, seen: set[Path]) -> int:
+    """Size of a file or of all files under a directory, each file once."""
+    candidates = [path] if not path.is_dir() or path.is_symlink() else list(_dir_files(path))
+    total = 0
+    for candidate in candidates:
+        key = Path(os.path.normpath(str(candidate)))
+        if key in seen:
+            continue
+        seen.add(key)
+        total += _file_size(candidate)
+    return total
+
+
+def _iter_fields(output: dict, schema: list[dict], prefix: str = "") -> Iterator[tuple[dict, dict, str, str]]:
+    """Yield (field schema, container, name, dotted path) for output values."""
+    by_name = {entry.get("name"): entry for entry in schema or []}
+    for name, value in list(output.items()):
+        entry = by_name.get(name)
+        if entry is None:
+            continue
+        path = f"{prefix}{name}"
+        if "group" in entry:
+            if isinstance(value, dict):
+                yield from _iter_fields(value, entry["group"], path + ".")
+            continue
+        yield entry, output, name, path
+
+
+def _unknown_fields(output: dict, schema: list[dict]) -> list[str]:
+    by_name = {entry.get("name"): entry for entry in schema or []}
+    unknown = []
+    for name, value in output.items():
+        entry = by_name.get(name)
+        if entry is None:
+            unknown.append(name)
+        elif "group" in entry and isinstance(value, dict):
+            unknown.extend(_unknown_fields(value, entry["group"]))
+    return unknown
+
+
+# ------------------------------------------------------------------ main entry
+def collect_outputs(
+    report: ProcessReport,
+    *,
+    output_schema: list[dict],
+    data_dir: Path,
+    return_code: int,
+    keep: Iterable[str] = ("stdout.txt", "jsonout.txt"),
+) -> CollectResult:
+    """Check, size and purge the outputs of a finished bash run."""
+    data_dir = Path(data_dir).resolve()
+    output = copy.deepcopy(report.output)
+    found: list[str] = []  # errors found here
+    referenced: set[str] = set()
+
+    def error(message: str) -> None:
+        message = truncate_message(message)
+        if message not in found:
+            found.append(message)
+
+    for message in (f"Field definition ({name}) missing in schema" for name in _unknown_fields(output, output_schema)):
+        error(message)
+
+    def check_entry(obj: Any, kind: str, key: str) -> None:
+        if not isinstance(obj, dict) or kind not in obj:
+            return  # Type validation is done elsewhere.
+        value = obj[kind]
+        rel = _relative(data_dir, value)
+        path = data_dir / rel if rel is not None else None
+        ok = path is not None and (path.is_file() if kind == "file" else path.is_dir())
+        if not ok:
+            what = "a missing file" if kind == "file" else "a missing directory"
+            error(f"Output '{key}' set to {what}: '{value}'.")
+            return
+        refs = obj.get("refs") or []
+        ref_paths: list[Path] = []
+        missing_refs: list[str] = []
+        for ref in refs if isinstance(refs, list) else []:
+            ref_rel = _relative(data_dir, ref)
+            ref_path = data_dir / ref_rel if ref_rel is not None else None
+            if ref_path is None or not (ref_path.is_file() or ref_path.is_dir()):
+                missing_refs.append(str(ref))
+            else:
+                ref_paths.append(ref_path)
+                referenced.add(ref_rel)
+        if missing_refs:
+            error(f"Output '{key}' set to missing references: '{', '.join(missing_refs)}'.")
+        referenced.add(rel)
+        seen: set[Path] = set()
+        obj["size"] = _entry_size(path, seen)
+        obj["total_size"] = obj["size"] + sum(_entry_size(ref, seen) for ref in ref_paths)
+
+    for entry, container, name, key in _iter_fields(output, output_schema):
+        type_ = entry.get("type", "")
+        value = container[name]
+        if type_.startswith("basic:file"):
+            check_entry(value, "file", key)
+        elif type_.startswith("list:basic:file"):
+            for item in value if isinstance(value, list) else []:
+                check_entry(item, "file", key)
+        elif type_.startswith("basic:dir"):
+            check_entry(value, "dir", key)
+        elif type_.startswith("list:basic:dir"):
+            for item in value if isinstance(value, list) else []:
+                check_entry(item, "dir", key)
+        elif type_.startswith("basic:json") and isinstance(value, str):
+            rel = _relative(data_dir, value)
+            if rel is not None and (data_dir / rel).is_file():
+                content = (data_dir / rel).read_text(errors="replace")
+                try:
+                    container[name] = json.loads(content)
+                except ValueError:
+                    error(f"Value of '{name}' must be a valid JSON, current: {content.rstrip()}")
+
+    keep_set = {os.path.normpath(k) for k in keep}
+    _purge(data_dir, referenced | keep_set)
+
+    errors = list(report.error)
+    if not errors:
+        errors.extend(found)
+    if return_code != 0 and not errors:
+        errors.append(RC_ERROR)
+
+    try:
+        (data_dir / "jsonout.txt").write_text(json.dumps(output, sort_keys=True) + "\n")
+    except OSError:
+        pass
+
+    files, size = _inventory(data_dir)
+    return CollectResult(output=output, errors=errors, size=size, files=files)
+
+
+def _is_kept(rel: str, keep: set[str]) -> bool:
+    if rel in keep:
+        return True
+    parts = rel.split(os.sep)
+    for index in range(1, len(parts)):
+        if os.sep.join(parts[:index]) in keep:
+            return True  # Inside a kept directory.
+    return False
+
+
+def _purge(data_dir: Path, keep: set[str]) -> None:
+    """Remove everything under ``data_dir`` that ``keep`` does not cover."""
+    if "." in keep:
+        return  # The data directory itself is an output.
+    ancestors = set()
+    for rel in keep:
+        parts = rel.split(os.sep)
+        for index in range(1, len(parts)):
+            ancestors.add(os.sep.join(parts[:index]))
+    for root, dirs, files in os.walk(data_dir, topdown=True):
+        root_path = Path(root)
+        for name in list(dirs):
+            full = root_path / name
+            rel = os.path.relpath(full, data_dir)
+            if _is_kept(rel, keep):
+                dirs.remove(name)  # Keep the whole tree.
+            elif rel in ancestors and not full.is_symlink():
+                continue  # Descend: something inside is kept.
+            else:
+                dirs.remove(name)
+                if full.is_symlink():
+                    full.unlink()
+                else:
+                    shutil.rmtree(full, ignore_errors=True)
+        for name in files:
+            full = root_path / name
+            rel = os.path.relpath(full, data_dir)
+            if not _is_kept(rel, keep):
+                try:
+                    full.unlink()
+                except OSError:
+                    pass
+
+
+def _inventory(data_dir: Path) -> tuple[list[str], int]:
+    files: list[str] = []
+    size = 0
+    for root, dirs, names in os.walk(data_dir):
+        root_path = Path(root)
+        for name in dirs:
+            files.append(os.path.relpath(root_path / name, data_dir) + "/")
+        for name in names:
+            full = root_path / name
+            files.append(os.path.relpath(full, data_dir))
+            size += _file_size(full)
+    return sorted(files), size
+
+
+def stage_exports(report: ProcessReport, data_dir: Path, destination: Path) -> dict[str, str]:
+    """Copy the ``re-export``-ed files out of ``data_dir`` before the purge.
+
+    :return: mapping of the exported file name (as given to ``re-export``) to
+        the staged absolute path, i.e. Resolwe's ``export_files_mapper``: a
+        spawned process gets ``{"file": name, "file_temp": mapper[name]}``.
+    """
+    data_dir = Path(data_dir).resolve()
+    destination = Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    mapper: dict[str, str] = {}
+    for index, name in enumerate(report.exports):
+        rel = _relative(data_dir, name)
+        if rel is None or not (data_dir / rel).is_file():
+            continue
+        target = destination / f"{index}_{Path(rel).name}"
+        shutil.copy2(data_dir / rel, target)
+        mapper[name] = str(target.resolve())
+    return mapper
