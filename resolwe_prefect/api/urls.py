@@ -1,5 +1,26 @@
-"""Collects every app's routes under Resolwe's paths (no trailing slash)."""
+"""Collects every app's routes under Resolwe's paths (no trailing slash), plus the non-REST URLs."""
 
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-urlpatterns: list = []
+from resolwe_prefect.accounts import urls as accounts_urls
+from resolwe_prefect.data import urls as data_urls
+from resolwe_prefect.descriptors import urls as descriptors_urls
+from resolwe_prefect.entities import urls as entities_urls
+from resolwe_prefect.processes import urls as processes_urls
+from resolwe_prefect.uploads import urls as uploads_urls
+
+from .routers import build_router
+from .views import resdk_minimal_supported_version
+
+APPS = [processes_urls, descriptors_urls, entities_urls, data_urls, accounts_urls, uploads_urls]
+
+router = build_router([app.routes for app in APPS])
+
+urlpatterns = [
+    path("api/resdk_minimal_supported_version", resdk_minimal_supported_version, name="resdk-version"),
+    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    *[pattern for app in APPS for pattern in app.urlpatterns],
+    path("api/", include(router.urls)),
+]

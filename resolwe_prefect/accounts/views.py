@@ -1,0 +1,103 @@
+"""Login for resdk, and minimal read-only ``/api/user`` and ``/api/group``."""
+
+from __future__ import annotations
+
+import json
+
+import django_filters as filters
+from django.contrib.auth import authenticate, get_user_model, login
+from django.contrib.auth.models import Group
+from django.db.models import QuerySet
+from django.http import HttpRequest, JsonResponse
+from django.middleware.csrf import get_token
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from rest_framework import viewsets
+
+from resolwe_prefect.api.filters import NUMBER_LOOKUPS, StrictFilterSet
+from resolwe_prefect.api.views import ResolweViewSetMixin
+
+from .serializers import GroupSerializer, UserSerializer
+
+User = get_user_model()
+
+
+def _credentials(request: HttpRequest) -> tuple[str, str]:
+    """Read ``email`` or ``username`` and ``password`` from a form or a JSON body."""
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+    else:
+        body = request.POST
+    identifier = body.get("email") or body.get("username") or ""
+    return str(identifier), str(body.get("password") or "")
+
+
+@csrf_exempt
+@require_POST
+def api_login(request: HttpRequest) -> JsonResponse:
+    """``/saml-auth/api-login/`` and ``/rest-auth/login/``: a Django session for resdk.
+
+    resdk sends its user name in ``email``, so both e-mail and user name are
+    accepted. Success must set both ``sessionid`` and ``csrftoken``; resdk
+    keeps only those two cookies and sends the token back as ``X-CSRFToken``.
+    """
+    identifier, password = _credentials(request)
+    user = authenticate(request, username=identifier, password=password) if identifier else None
+    if user is None and "@" in identifier:
+        match = User.objects.filter(email__iexact=identifier).order_by("id").first()
+        if match is not None:
+            user = authenticate(request, username=match.get_username(), password=password)
+    if user is None:
+        return JsonResponse({"non_field_errors": ["Unable to log in with provided credentials."]}, status=400)
+    login(request, user)
+    get_token(request)  # makes the CSRF middleware set the csrftoken cookie on this response
+    return JsonResponse({"id": user.pk, "username": user.get_username(), "email": user.email})
+
+
+class UserFilter(StrictFilterSet):
+    """``current_only=True`` narrows the list to the caller (resdk's "who am I")."""
+
+    current_only = filters.BooleanFilter(method="filter_current_only")
+    groups = filters.NumberFilter(field_name="groups")
+
+    class Meta:
+        model = User
+        fields = {
+            "id": NUMBER_LOOKUPS,
+            "username": ["exact", "iexact", "icontains"],
+            "email": ["exact", "iexact", "icontains"],
+            "first_name": ["exact", "icontains"],
+            "last_name": ["exact", "icontains"],
+        }
+
+    def filter_current_only(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        if not value:
+            return queryset
+        user = self.request.user
+        return queryset.filter(pk=user.pk) if user.is_authenticated else queryset.none()
+
+
+class UserViewSet(ResolweViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = User.objects.all()
+    serializer_class = UserSerializer
+    filterset_class = UserFilter
+    ordering_fields = ["id", "username", "first_name", "last_name"]
+    ordering = ["id"]
+
+
+class GroupFilter(StrictFilterSet):
+    class Meta:
+        model = Group
+        fields = {"id": NUMBER_LOOKUPS, "name": ["exact", "iexact", "icontains", "in"]}
+
+
+class GroupViewSet(ResolweViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Group.objects.all()
+    serializer_class = GroupSerializer
+    filterset_class = GroupFilter
+    ordering_fields = ["id", "name"]
+    ordering = ["id"]

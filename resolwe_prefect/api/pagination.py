@@ -1,0 +1,20 @@
+"""Pagination that only applies when the client asks for it.
+
+Resolwe's deployments answer a bare JSON list without ``limit`` and the
+``{count, next, previous, results}`` envelope with it; resdk relies on both
+(``len(query)`` reads ``count``, ``get(<id>)`` expects a list).
+"""
+
+from __future__ import annotations
+
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+
+
+class LimitOffsetOnRequestPagination(LimitOffsetPagination):
+    """``LimitOffsetPagination`` that is skipped unless ``limit`` is in the query string."""
+
+    def paginate_queryset(self, queryset, request: Request, view=None):
+        if self.limit_query_param not in request.query_params:
+            return None
+        return super().paginate_queryset(queryset, request, view)

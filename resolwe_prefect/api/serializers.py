@@ -1,0 +1,157 @@
+"""Serializer building blocks shared by every Resolwe resource.
+
+* datetimes always carry microseconds and an offset (resdk parses them with
+  ``strptime("%Y-%m-%dT%H:%M:%S.%f%z")`` on older Pythons);
+* nested references are written as ``{"id": n}`` or ``{"slug": s}`` and read
+  back as nested objects;
+* ``update_protected_fields`` are silently dropped on update, as in Resolwe;
+* user-supplied slugs are validated with Resolwe's messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import ParseError
+
+from resolwe_prefect.core.slugs import is_valid_slug
+
+PERMISSION_LEVELS = ["view", "edit", "share", "owner"]
+
+
+class ResolweDateTimeField(serializers.DateTimeField):
+    """ISO-8601 with microseconds and ``+HH:MM`` even when the microseconds are zero."""
+
+    def to_representation(self, value):
+        if not value:
+            return None
+        return self.enforce_timezone(value).isoformat(timespec="microseconds")
+
+
+class ContributorSerializer(serializers.ModelSerializer):
+    """The public face of a user inside other objects; never exposes email or flags."""
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "first_name", "last_name"]
+        read_only_fields = fields
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class NestedReferenceField(serializers.RelatedField):
+    """A foreign key read as a nested object and written as ``{"id"}``, ``{"slug"}`` or a bare id.
+
+    A slug resolves to the highest version when the model is versioned, so
+    ``{"slug": "reads"}`` means "the latest descriptor schema ``reads``".
+    """
+
+    default_error_messages = {
+        "does_not_exist": "Invalid {kind} \"{value}\" - object does not exist.",
+        "invalid": "Expected {{\"id\": <int>}} or {{\"slug\": <str>}}, got {value!r}.",
+    }
+
+    def __init__(self, serializer_class: type[serializers.Serializer], **kwargs):
+        self.serializer_class = serializer_class
+        super().__init__(**kwargs)
+
+    def use_pk_only_optimization(self) -> bool:
+        return False
+
+    def to_representation(self, value):
+        return self.serializer_class(value, context=self.context).data
+
+    def to_internal_value(self, data: Any):
+        queryset = self.get_queryset()
+        if isinstance(data, dict):
+            if "id" in data:
+                kind, value = "pk", data["id"]
+            elif "slug" in data:
+                kind, value = "slug", data["slug"]
+            else:
+                self.fail("invalid", value=data)
+        elif isinstance(data, int) and not isinstance(data, bool) or isinstance(data, str) and data.isdigit():
+            kind, value = "pk", data
+        else:
+            self.fail("invalid", value=data)
+        if kind == "pk":
+            if not (isinstance(value, int) or str(value).isdigit()):
+                self.fail("does_not_exist", kind=kind, value=value)
+            found = queryset.filter(pk=value).first()
+        else:
+            ordering = ["-version"] if any(f.name == "version" for f in queryset.model._meta.fields) else ["-id"]
+            found = queryset.filter(slug=value).order_by(*ordering).first()
+        if found is None:
+            self.fail("does_not_exist", kind=kind, value=value)
+        return found
+
+    def get_choices(self, cutoff=None):
+        """The browsable API would list every object; a reference needs no choices."""
+        return {}
+
+
+class BaseResolweSerializer(serializers.ModelSerializer):
+    """Base for Resolwe's object serializers."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: ResolweDateTimeField,
+    }
+
+    #: Writable on create, silently ignored on update (Resolwe's ``update_protected_fields``).
+    update_protected_fields: tuple[str, ...] = ("contributor",)
+
+    contributor = ContributorSerializer(read_only=True)
+    current_user_permissions = serializers.SerializerMethodField()
+
+    def get_current_user_permissions(self, obj) -> list[dict]:
+        """The caller's levels on ``obj``, until a permission system replaces this stand-in.
+
+        Without per-object permissions, the contributor and superusers own an
+        object and every other authenticated user can view it.
+        """
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return []
+        owner = user.is_superuser or getattr(obj, "contributor_id", None) == user.pk
+        levels = PERMISSION_LEVELS if owner else PERMISSION_LEVELS[:1]
+        return [
+            {
+                "type": "user",
+                "id": user.pk,
+                "name": user.get_full_name() or user.username,
+                "username": user.username,
+                "permissions": list(levels),
+            }
+        ]
+
+    def validate_slug(self, value: str) -> str:
+        """Resolwe answers a bad or taken slug with ``{"detail": ...}``, not a field error."""
+        if not is_valid_slug(value):
+            raise ParseError(f"The value {value} is not a valid slug.")
+        model = self.Meta.model
+        taken = model.objects.filter(slug=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            version = getattr(self.instance, "version", None) or "0.0.0"
+            raise ParseError(f"Slug '{value}' (version {version}) is already taken.")
+        return value
+
+    def update(self, instance, validated_data: dict):
+        for name in self.update_protected_fields:
+            validated_data.pop(name, None)
+        return super().update(instance, validated_data)
+
+    def writable_update_fields(self) -> set[str]:
+        """Names a PATCH may change; a PATCH with none of them is answered with 204."""
+        return {
+            name
+            for name, field in self.fields.items()
+            if not field.read_only and name not in self.update_protected_fields
+        }

@@ -1,0 +1,126 @@
+"""Viewset plumbing shared by every Resolwe resource.
+
+``ResolweViewSetMixin`` is the one place where visibility is decided
+(``filter_for_user``), so a permission system can slot in later without
+touching each viewset. It also applies ``fields=`` projection and Resolwe's
+"PATCH that changes nothing → 204" rule.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .filters import ResolweOrderingFilter
+from .projection import apply_projection, parse_fields
+
+#: The oldest resdk this server is known to work with.
+RESDK_MINIMAL_SUPPORTED_VERSION = "22.0.0"
+
+
+class ReadAnyWriteAuthenticated(permissions.BasePermission):
+    """Anyone may read (visibility is narrowed by ``filter_for_user``); writes need a login.
+
+    For anonymous callers DRF turns the refusal into 403 "Authentication
+    credentials were not provided." (SessionAuthentication sends no
+    ``WWW-Authenticate``, so never 401).
+    """
+
+    def has_permission(self, request: Request, view) -> bool:
+        return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_authenticated)
+
+
+class ResolweViewSetMixin:
+    """Visibility hook, projection and Resolwe's update conventions for a GenericViewSet."""
+
+    permission_classes = [ReadAnyWriteAuthenticated]
+    filter_backends = [DjangoFilterBackend, ResolweOrderingFilter]
+    #: ``select_related``/``prefetch_related`` are applied in ``base_queryset``.
+    queryset: QuerySet
+
+    def base_queryset(self) -> QuerySet:
+        """The queryset with everything the serializer reads loaded up front (no N+1)."""
+        return self.queryset.all()
+
+    def filter_for_user(self, queryset: QuerySet) -> QuerySet:
+        """Objects the caller may view.
+
+        No permission system exists yet: authenticated users see everything,
+        anonymous users (the future "public" user) see nothing.
+        """
+        user = self.request.user
+        if user and user.is_authenticated:
+            return queryset
+        return queryset.none()
+
+    def get_queryset(self) -> QuerySet:
+        return self.filter_for_user(self.base_queryset())
+
+    # --- projection -------------------------------------------------------------------
+
+    def projection(self):
+        return parse_fields(self.request.query_params.get("fields")) if hasattr(self, "request") else None
+
+    def get_serializer(self, *args, **kwargs):
+        """Drop top-level fields that ``fields=`` excludes, so they are not even computed."""
+        serializer = super().get_serializer(*args, **kwargs)
+        tree = self.projection()
+        if tree and self.request.method == "GET":
+            target = getattr(serializer, "child", serializer)
+            for name in list(target.fields):
+                if name not in tree:
+                    target.fields.pop(name)
+        return serializer
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        self._paginated = page is not None
+        return page
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        tree = self.projection() if request.method == "GET" else None
+        if tree and isinstance(response, Response) and 200 <= response.status_code < 300:
+            data = response.data
+            if getattr(self, "_paginated", False) and isinstance(data, dict) and "results" in data:
+                data["results"] = apply_projection(data["results"], tree)
+            else:
+                response.data = apply_projection(data, tree)
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    # --- create / update --------------------------------------------------------------
+
+    def perform_create(self, serializer):
+        serializer.save(contributor=self.request.user)
+        self._reload(serializer)
+
+    def perform_update(self, serializer):
+        serializer.save()
+        self._reload(serializer)
+
+    def _reload(self, serializer) -> None:
+        """Re-read a written object through ``base_queryset`` so annotations appear in the response."""
+        serializer.instance = self.base_queryset().get(pk=serializer.instance.pk)
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        """A PATCH that touches no writable field answers 204, as Resolwe does."""
+        if kwargs.get("partial") and hasattr(request.data, "keys"):
+            instance = self.get_object()
+            serializer = self.get_serializer(instance)
+            writable = serializer.writable_update_fields()
+            if not writable & set(request.data.keys()):
+                return Response(status=status.HTTP_204_NO_CONTENT)
+        return super().update(request, *args, **kwargs)
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT)
+@api_view(["GET"])
+@permission_classes([permissions.AllowAny])
+def resdk_minimal_supported_version(request: Request) -> Response:
+    """resdk checks this on connect and only warns when it is missing or newer than itself."""
+    return Response({"minimal_supported_version": RESDK_MINIMAL_SUPPORTED_VERSION})

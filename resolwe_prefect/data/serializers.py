@@ -1,0 +1,90 @@
+"""Data and Storage in Resolwe's shapes.
+
+Creation does not go through a serializer: ``data.services.create_data``
+owns every creation rule. The serializer reads Data and applies PATCHes,
+enforcing Resolwe's container rules (an object never leaves its container,
+and its entity and collection must agree).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from resolwe_prefect.api.serializers import BaseResolweSerializer, NestedReferenceField
+from resolwe_prefect.entities.models import Collection, Entity
+from resolwe_prefect.entities.serializers import (
+    DescriptorSerializerMixin,
+    NestedCollectionSerializer,
+    NestedEntitySerializer,
+)
+from resolwe_prefect.processes.serializers import NestedProcessSerializer
+
+from .models import Data, Storage
+
+DATA_READ_ONLY = [
+    "id", "version", "checksum", "created", "modified", "descriptor_dirty", "duplicated", "started", "finished",
+    "scheduled", "status", "output", "size", "process_cores", "process_memory", "process_error",
+    "process_info", "process_warning", "process_progress", "process_rc", "flow_run_id",
+]  # fmt: skip
+
+
+class DataSerializer(DescriptorSerializerMixin, BaseResolweSerializer):
+    update_protected_fields = ("contributor", "input", "process")
+
+    version = serializers.CharField(read_only=True)
+    slug = serializers.CharField(required=False)
+    name = serializers.CharField(required=False)
+    process = NestedProcessSerializer(read_only=True)
+    collection = NestedReferenceField(
+        NestedCollectionSerializer, queryset=Collection.objects.all(), required=False, allow_null=True
+    )
+    entity = NestedReferenceField(NestedEntitySerializer, queryset=Entity.objects.all(), required=False, allow_null=True)
+
+    class Meta:
+        model = Data
+        fields = [
+            *DATA_READ_ONLY, "slug", "name", "contributor", "current_user_permissions", "process", "input",
+            "descriptor", "descriptor_schema", "process_resources", "tags", "collection", "entity",
+        ]  # fmt: skip
+        read_only_fields = DATA_READ_ONLY
+
+    def validate_process_resources(self, value):
+        from .resources import validate_resource_overrides
+
+        errors = validate_resource_overrides(value)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+    def _apply_container_rules(self, instance: Data, attrs: dict) -> None:
+        """Resolwe's rules for moving Data; violations are 400 ``{"error": ...}``."""
+        removed = [key for key in ("collection", "entity") if key in attrs and attrs[key] is None]
+        if any(getattr(instance, f"{key}_id") is not None for key in removed):
+            raise DjangoValidationError("Data object can not be removed from the container.")
+        entity = attrs.get("entity")
+        collection = attrs.get("collection")
+        if entity is not None:
+            if "collection" in attrs and collection is not None and entity.collection_id != collection.pk:
+                raise DjangoValidationError("Entity must belong to the same collection as data object.")
+            if entity.collection_id is None and instance.collection_id is not None:
+                raise DjangoValidationError("Entity must belong to the same collection as data object.")
+            attrs["collection"] = entity.collection
+        elif collection is not None and instance.entity_id is not None:
+            if instance.entity.collection_id != collection.pk:
+                raise DjangoValidationError("Entity must belong to the same collection as data object.")
+
+    def update(self, instance: Data, validated_data: dict) -> Data:
+        self._apply_container_rules(instance, validated_data)
+        if "name" in validated_data and validated_data["name"] != instance.name:
+            validated_data["named_by_user"] = True
+        return super().update(instance, validated_data)
+
+
+class StorageSerializer(BaseResolweSerializer):
+    """``json`` is the document; ``data`` the ids of the Data objects that produced it."""
+
+    class Meta:
+        model = Storage
+        fields = ["id", "slug", "name", "created", "modified", "contributor", "data", "json"]
+        read_only_fields = fields

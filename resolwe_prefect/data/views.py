@@ -1,0 +1,231 @@
+"""``/api/data``, ``/api/storage`` and the file browser under ``/data/<id>/<path>``.
+
+Creating, reusing and restarting Data are delegated to ``data.services``,
+which owns the rules; this module only translates HTTP to those calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from email.utils import formatdate
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse, Http404, JsonResponse
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ParseError, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from resolwe_prefect.api.views import ResolweViewSetMixin
+from resolwe_prefect.descriptors.models import DescriptorSchema
+from resolwe_prefect.entities.models import Collection, Entity
+from resolwe_prefect.entities.views import annotate_collections
+
+from .filters import DataFilter
+from .models import Data, Storage
+from .serializers import DataSerializer, StorageSerializer
+
+
+class IsStaff(permissions.BasePermission):
+    """Restart is for staff only, with Resolwe's message (anonymous callers get "not provided")."""
+
+    message = "Only staff users are allowed."
+
+    def has_permission(self, request: Request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+def _reference_id(model, value, field: str):
+    """Turn ``{"id"}``, ``{"slug"}`` or a bare id from a request body into a primary key."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dict) and "id" not in value and "slug" in value:
+        pk = model.objects.filter(slug=value["slug"]).values_list("pk", flat=True).first()
+        if pk is None:
+            raise ParseError({field: [f"Invalid {field} slug \"{value['slug']}\" - object does not exist."]})
+        return pk
+    return value.get("id") if isinstance(value, dict) else value
+
+
+def _service_kwargs(body) -> dict:
+    """Map a POST /api/data body onto ``create_data``'s keyword arguments."""
+    if not isinstance(body, dict):
+        raise ParseError("Expected a JSON object.")
+    if not body.get("process"):
+        raise ParseError({"process": ["This field is required."]})
+    schema = body.get("descriptor_schema")
+    if isinstance(schema, dict) and "slug" not in schema and "id" in schema:
+        schema = DescriptorSchema.objects.filter(pk=schema["id"]).values_list("slug", flat=True).first()
+        if schema is None:
+            raise ParseError({"descriptor_schema": ["Invalid descriptor_schema - object does not exist."]})
+    elif isinstance(schema, dict):
+        schema = schema.get("slug")
+    return {
+        "process_ref": body["process"],
+        "input": body.get("input") or {},
+        "name": body.get("name"),
+        "tags": body.get("tags"),
+        "collection_id": _reference_id(Collection, body.get("collection"), "collection"),
+        "entity_id": _reference_id(Entity, body.get("entity"), "entity"),
+        "descriptor_schema_slug": schema or None,
+        "descriptor": body.get("descriptor"),
+        "process_resources": body.get("process_resources"),
+    }
+
+
+class DataViewSet(
+    ResolweViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = Data.objects.all()
+    serializer_class = DataSerializer
+    filterset_class = DataFilter
+    ordering_fields = [
+        "id", "created", "modified", "name", "slug", "started", "finished", "status", "contributor",
+        "contributor__first_name", "contributor__last_name", "process__name", "process__type", "entity__name",
+    ]  # fmt: skip
+    ordering = ["-created"]
+
+    def base_queryset(self) -> QuerySet:
+        return Data.objects.select_related(
+            "contributor", "process", "process__contributor", "descriptor_schema", "entity"
+        ).prefetch_related(Prefetch("collection", queryset=annotate_collections(Collection.objects.all())))
+
+    def _respond(self, data: Data, status_code: int) -> Response:
+        instance = self.base_queryset().get(pk=data.pk)
+        return Response(self.get_serializer(instance).data, status=status_code)
+
+    def _call_service(self, function, *args, **kwargs):
+        from . import services
+
+        try:
+            return function(services)(*args, **kwargs), None
+        except services.DataError as error:
+            return None, Response(error.detail, status=getattr(error, "status_code", 400))
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        """``POST /api/data``: 201 with the new object, or the service's 400 body."""
+        data, error = self._call_service(lambda s: s.create_data, user=request.user, **_service_kwargs(request.data))
+        return error or self._respond(data, status.HTTP_201_CREATED)
+
+    @action(detail=False, methods=["post"])
+    def get_or_create(self, request: Request) -> Response:
+        """200 with a reusable existing object (CAC/TMP processes), 201 with a new one."""
+        result, error = self._call_service(
+            lambda s: s.get_or_create_data, user=request.user, **_service_kwargs(request.data)
+        )
+        if error:
+            return error
+        data, created = result
+        return self._respond(data, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    def restart(self, request: Request, pk=None) -> Response:
+        """Start a failed object again; ``resource_overrides`` is keyed by Data id."""
+        overrides = request.data.get("resource_overrides") if hasattr(request.data, "get") else None
+        data, error = self._call_service(lambda s: s.restart_data, self.get_object(), resource_overrides=overrides)
+        return error or self._respond(data, status.HTTP_200_OK)
+
+    def _related(self, queryset: QuerySet) -> Response:
+        queryset = queryset.distinct().order_by("id")
+        page = self.paginate_queryset(queryset)
+        if page is not None:
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return Response(self.get_serializer(queryset, many=True).data)
+
+    @action(detail=True, methods=["get"])
+    def parents(self, request: Request, pk=None) -> Response:
+        """The Data objects this one depends on (inputs and the spawning parent)."""
+        data = self.get_object()
+        return self._related(self.get_queryset().filter(children_dependency__child=data))
+
+    @action(detail=True, methods=["get"])
+    def children(self, request: Request, pk=None) -> Response:
+        """The Data objects that depend on this one."""
+        data = self.get_object()
+        return self._related(self.get_queryset().filter(parents_dependency__parent=data))
+
+
+class StorageViewSet(ResolweViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """``GET /api/storage/<id>`` only; Resolwe has no list."""
+
+    queryset = Storage.objects.select_related("contributor").prefetch_related("data")
+    serializer_class = StorageSerializer
+    filter_backends: list = []
+
+
+# --- /data/<id>/<path> ------------------------------------------------------------------
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _listing(directory: Path) -> list[dict]:
+    """An nginx-autoindex-style listing with ``md5`` (resdk verifies downloads with it)."""
+    entries = []
+    for child in sorted(directory.iterdir(), key=lambda p: p.name):
+        stat = child.stat()
+        entry = {"name": child.name, "mtime": formatdate(stat.st_mtime, usegmt=True)}
+        if child.is_dir():
+            entry["type"] = "directory"
+        else:
+            entry.update(type="file", size=stat.st_size, md5=_md5(child))
+        entries.append(entry)
+    return entries
+
+
+def resolve_data_path(data_id: int, subpath: str) -> Path:
+    """Map ``/data/<id>/<subpath>`` to a path inside ``DATA_DIR/<id>``, refusing traversal.
+
+    ``..`` and absolute components are rejected outright; symlinks may point
+    anywhere inside ``DATA_DIR`` (outputs can reference other objects' files).
+    """
+    root = Path(settings.FLOW_EXECUTOR["DATA_DIR"]).resolve()
+    parts = [part for part in subpath.split("/") if part not in ("", ".")]
+    if any(part == ".." or "\\" in part or "\x00" in part for part in parts):
+        raise PermissionDenied("Invalid path.")
+    path = (root / str(data_id)).joinpath(*parts)
+    if not path.resolve().is_relative_to(root):
+        raise PermissionDenied("Invalid path.")
+    return path
+
+
+class DataBrowseView(APIView):
+    """Directory listings as JSON and file downloads for one Data object's files.
+
+    A DRF view so that session and basic authentication both work; no access
+    (anonymous, unknown object, unknown path) is 403, as in Resolwe.
+    """
+
+    schema = None  # raw files and nginx-style listings, not a REST resource
+
+    def perform_content_negotiation(self, request, force=False):
+        # Downloads are raw bytes whatever the client accepts; JSON listings need no negotiation.
+        return super().perform_content_negotiation(request, force=True)
+
+    def get(self, request: Request, data_id: int, path: str | None = None) -> object:
+        path = path or ""
+        if not request.user.is_authenticated or not Data.objects.filter(pk=data_id).exists():
+            raise PermissionDenied("You do not have permission to access this data.")
+        target = resolve_data_path(data_id, path)
+        if target.is_dir():
+            return JsonResponse(_listing(target), safe=False)
+        if not path.strip("/"):
+            return JsonResponse([], safe=False)  # nothing stored yet
+        if target.is_file():
+            force = request.query_params.get("force_download", "").lower() in ("1", "true")
+            return FileResponse(target.open("rb"), as_attachment=force, filename=target.name)
+        raise Http404("File not found.")

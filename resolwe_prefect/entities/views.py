@@ -1,0 +1,92 @@
+"""``/api/collection``, ``/api/entity`` and its alias ``/api/sample``.
+
+The counts and the derived ``status`` are computed in SQL (correlated
+subqueries), so lists cost a constant number of queries and ``status`` can
+be filtered and ordered on.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Case, CharField, Count, IntegerField, Max, OuterRef, Prefetch, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from rest_framework import viewsets
+
+from resolwe_prefect.api.views import ResolweViewSetMixin
+from resolwe_prefect.data.models import Data
+
+from .filters import CollectionFilter, EntityFilter
+from .models import Collection, Entity
+from .serializers import CollectionSerializer, EntitySerializer
+
+# The worst status wins: ER > PR > UP > PP > WT > RE > OK (> DR, which Resolwe never emits).
+STATUS_RANK = {"DR": 0, "OK": 1, "RE": 2, "WT": 3, "PP": 4, "UP": 5, "PR": 6, "ER": 7}
+
+
+def _count(model, field: str) -> Coalesce:
+    rows = model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field)
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")[:1]), 0, output_field=IntegerField())
+
+
+def _status(field: str) -> tuple[Case, Subquery]:
+    """The derived status (by the annotated ``status_rank``) and the subquery that ranks it."""
+    rank = Case(*[When(status=s, then=Value(r)) for s, r in STATUS_RANK.items()], output_field=IntegerField())
+    rows = Data.objects.filter(**{field: OuterRef("pk")}).order_by().values(field)
+    worst = Subquery(rows.annotate(r=Max(rank)).values("r")[:1], output_field=IntegerField())
+    return Case(
+        *[When(status_rank=r, then=Value(s)) for s, r in STATUS_RANK.items()],
+        default=None,
+        output_field=CharField(),
+    ), worst
+
+
+def annotate_collections(queryset: QuerySet) -> QuerySet:
+    """Add ``data_count``, ``entity_count`` and ``status`` to a Collection queryset."""
+    status, worst = _status("collection")
+    return (
+        queryset.select_related("contributor", "descriptor_schema")
+        .annotate(data_count=_count(Data, "collection"), entity_count=_count(Entity, "collection"))
+        .annotate(status_rank=worst)
+        .annotate(status=status)
+    )
+
+
+def annotate_entities(queryset: QuerySet) -> QuerySet:
+    """Add ``data_count`` and ``status`` to an Entity queryset and load its nested collection."""
+    status, worst = _status("entity")
+    return (
+        queryset.select_related("contributor", "descriptor_schema")
+        .prefetch_related(Prefetch("collection", queryset=annotate_collections(Collection.objects.all())))
+        .annotate(data_count=_count(Data, "entity"))
+        .annotate(status_rank=worst)
+        .annotate(status=status)
+    )
+
+
+class CollectionViewSet(ResolweViewSetMixin, viewsets.ModelViewSet):
+    queryset = Collection.objects.all()
+    serializer_class = CollectionSerializer
+    filterset_class = CollectionFilter
+    ordering_fields = [
+        "id", "created", "modified", "name", "slug", "contributor", "contributor__first_name",
+        "contributor__last_name", "status",
+    ]  # fmt: skip
+    ordering = ["id"]
+
+    def base_queryset(self) -> QuerySet:
+        return annotate_collections(Collection.objects.all())
+
+
+class EntityViewSet(ResolweViewSetMixin, viewsets.ModelViewSet):
+    """Registered as both ``entity`` and ``sample`` (resolwe-bio's alias, which resdk uses)."""
+
+    queryset = Entity.objects.all()
+    serializer_class = EntitySerializer
+    filterset_class = EntityFilter
+    ordering_fields = [
+        "id", "created", "modified", "name", "slug", "contributor", "contributor__first_name",
+        "contributor__last_name", "status", "collection__name",
+    ]  # fmt: skip
+    ordering = ["id"]
+
+    def base_queryset(self) -> QuerySet:
+        return annotate_entities(Entity.objects.all())
