@@ -175,3 +175,15 @@ LOGGING = {
     "loggers": {"resolwe_prefect": {"handlers": ["console"], "level": os.environ.get("RESOLWE_PREFECT_LOG_LEVEL", "INFO")}},
 }
 RESOLWE_PREFECT_SUBMITTER = os.environ.get("RESOLWE_PREFECT_SUBMITTER", "resolwe_prefect.execution.submit.submit_data") or None
+
+FLOW_PROCESSES_IGNORE_LIST: list[str] = []
+FLOW_PROCESSES_ALLOW_LIST: list[str] = []
+
+# Resolwe settings by their Resolwe names, as one JSON object, e.g.
+# RESOLWE_PREFECT_SETTINGS='{"FLOW_PROCESS_MAX_CORES": 1, "FLOW_EXECUTOR": {"SET_ENV": {"A": "b"}}}'.
+# FLOW_EXECUTOR is merged key by key; everything else replaces the default.
+for _name, _value in _env_json("RESOLWE_PREFECT_SETTINGS", {}).items():
+    if _name == "FLOW_EXECUTOR":
+        FLOW_EXECUTOR.update(_value)
+    else:
+        globals()[_name] = _value

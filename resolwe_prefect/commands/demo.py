@@ -30,13 +30,28 @@ FINAL = {"OK", "ER", "DR"}
 
 
 class ApiClient:
-    """A minimal Resolwe REST client (the demo must not depend on resdk)."""
+    """A minimal Resolwe REST client (the demo must not depend on resdk).
+
+    It logs in once and then uses the session cookie, as resdk does: basic
+    authentication would hash the password on every request.
+    """
 
     def __init__(self, base_url: str, username: str, password: str) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
-        self.session.auth = (username, password)
         self.session.headers["Accept"] = "application/json"
+        self.credentials = (username, password)
+        self.login()
+
+    def login(self) -> None:
+        """Open a session (cookies ``sessionid`` and ``csrftoken``) at Resolwe's login path."""
+        username, password = self.credentials
+        response = self.session.post(
+            f"{self.base_url}/rest-auth/login/", data={"email": username, "password": password}, timeout=60
+        )
+        response.raise_for_status()
+        self.session.headers["X-CSRFToken"] = self.session.cookies["csrftoken"]
+        self.session.headers["Referer"] = self.base_url
 
     def upload(self, path: Path) -> dict:
         """Send a file through Resolwe's chunked upload; return the basic:file value."""

@@ -92,6 +92,6 @@ def test_bad_input_is_rejected_and_nothing_is_created(stack):
 def test_stdout_is_stored(stack):
     data = stack.client.create_data("e2e-fail", {})
     stack.wait([data["id"]])
-    response = requests.get(f"{stack.url}/data/{data['id']}/stdout.txt", auth=stack.client.session.auth, timeout=30)
+    response = requests.get(f"{stack.url}/data/{data['id']}/stdout.txt", cookies=stack.client.session.cookies, timeout=30)
     assert response.status_code == 200
     assert b"about to fail" in response.content
