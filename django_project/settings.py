@@ -48,7 +48,9 @@ INSTALLED_APPS = [
     "resolwe_prefect.descriptors",
     "resolwe_prefect.entities",
     "resolwe_prefect.data",
+    "resolwe_prefect.annotations",
     "resolwe_prefect.uploads",
+    "resolwe_prefect.secrets",
 ]
 
 MIDDLEWARE = [

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from resolwe_prefect.accounts import urls as accounts_urls
+from resolwe_prefect.annotations import urls as annotations_urls
 from resolwe_prefect.data import urls as data_urls
 from resolwe_prefect.descriptors import urls as descriptors_urls
 from resolwe_prefect.entities import urls as entities_urls
@@ -13,7 +14,7 @@ from resolwe_prefect.uploads import urls as uploads_urls
 from .routers import build_router
 from .views import resdk_minimal_supported_version
 
-APPS = [processes_urls, descriptors_urls, entities_urls, data_urls, accounts_urls, uploads_urls]
+APPS = [processes_urls, descriptors_urls, entities_urls, data_urls, accounts_urls, uploads_urls, annotations_urls]
 
 router = build_router([app.routes for app in APPS])
 

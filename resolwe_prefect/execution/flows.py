@@ -24,6 +24,7 @@ from resolwe_prefect.execution.tasks import (  # noqa: E402
     record_failure,
     render_program,
     run_program,
+    run_workflow,
     stage_inputs,
 )
 
@@ -44,6 +45,9 @@ async def process_data(data_id: int) -> Any:
     plan = await stage_inputs(data_id, flow_run_id)
     if plan is None:
         return Cancelled(message=f"Data {data_id} does not belong to flow run {flow_run_id} (deleted or restarted).")
+    if (plan.process.get("run") or {}).get("language") == "workflow":
+        summary = await run_workflow(plan)
+        return summary if summary["ok"] else Failed(message="; ".join(summary["errors"])[:1000])
     try:
         script = await render_program(plan)
     except ProgramError as error:

@@ -20,6 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from resolwe_prefect.execution import writeback
 from resolwe_prefect.execution.backends import ProgramJob, get_backend
 from resolwe_prefect.execution.writeback import RunPlan
+from resolwe_prefect.secrets.services import SecretAccessError
 
 PROGRESS_POLL_SECONDS = 0.5
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -90,25 +91,72 @@ def _resolve_uploads(schema: list[dict], values: dict, backend, plan: RunPlan) -
     return resolved
 
 
+def _engine(plan: RunPlan):
+    from resolwe_prefect.expressions import get_engine
+
+    name = (plan.process.get("requirements") or {}).get("expression-engine", "jinja")
+    return get_engine(name, settings.FLOW_EXPRESSION_ENGINES)
+
+
+@task(name="run-workflow", cache_policy=NO_CACHE, retries=0)
+async def run_workflow(plan: RunPlan) -> dict[str, Any]:
+    """A workflow process runs no program: it creates its steps as Data objects and is done."""
+    from resolwe_prefect.data import lifecycle
+    from resolwe_prefect.execution.children import ChildError, run_workflow as create_steps
+    from resolwe_prefect.expressions import EvaluationError
+
+    def create_and_finish() -> dict[str, Any]:
+        try:
+            steps = create_steps(plan, _engine(plan))
+        except (ChildError, EvaluationError) as error:
+            message = f"Error in workflow: {error}"
+            if writeback.finish(plan, ok=False, output={}, error=[message]):
+                lifecycle.children_finished(plan.data_id)
+            return {"data_id": plan.data_id, "ok": False, "errors": [message]}
+        if writeback.finish(plan, ok=True, output={"steps": steps}, rc=0):
+            lifecycle.children_finished(plan.data_id)
+        return {"data_id": plan.data_id, "ok": True, "output": {"steps": steps}, "errors": []}
+
+    return await db(create_and_finish)()
+
+
 @task(name="render-program", cache_policy=NO_CACHE, retries=0)
 async def render_program(plan: RunPlan) -> str:
     """Render the process's program with its inputs, every value shell-quoted unless ``|safe``."""
-    from resolwe_prefect.expressions import EvaluationError, get_engine
+    from resolwe_prefect.expressions import EvaluationError
     from resolwe_prefect.runtime.preamble import bin_dir, program_preamble
 
     run = plan.process.get("run") or {}
     language = run.get("language", "bash")
     if language != "bash":
         raise ProgramError(f"Unsupported process language: {language!r}.")
-    engine_name = (plan.process.get("requirements") or {}).get("expression-engine", "jinja")
     backend = get_backend(settings.FLOW_EXECUTOR["BACKEND"])
     try:
-        engine = get_engine(engine_name, settings.FLOW_EXPRESSION_ENGINES)
+        await db(_secrets)(plan)
+    except SecretAccessError as error:
+        raise ProgramError(str(error)) from error
+    try:
+        engine = _engine(plan)
         context = await db(_program_context)(plan, backend)
         program = engine.evaluate_block(run.get("program", ""), context, shell_escape=True)
     except EvaluationError as error:
         raise ProgramError(f"Error in process script: {error}") from error
     return program_preamble(str(bin_dir())) + "\n" + program + "\n"
+
+
+def _secrets(plan: RunPlan) -> dict[str, str]:
+    """The secrets this run may see, checked against the process's declared requirements."""
+    from django.contrib.auth import get_user_model
+
+    from resolwe_prefect.secrets.services import secrets_for_run
+
+    return secrets_for_run(
+        process_slug=plan.process["slug"],
+        process_requirements=plan.process.get("requirements") or {},
+        input_schema=plan.process["input_schema"],
+        input_values=plan.input,
+        contributor=get_user_model().objects.get(pk=plan.contributor_id),
+    )
 
 
 def program_environment(plan: RunPlan) -> dict[str, str]:
@@ -151,6 +199,12 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
         image=((plan.process.get("requirements") or {}).get("executor", {}).get("docker", {}) or {}).get("image"),
         timeout=timeout,
     )
+    secrets = await db(_secrets)(plan)
+    if secrets:
+        from resolwe_prefect.secrets.services import write_secret_files
+
+        job.secrets_dir = Path(plan.runtime_dir) / "secrets"
+        write_secret_files(secrets, job.secrets_dir)
     commands_file = Path(plan.runtime_dir) / "commands"
     commands_file.touch()
     await db(writeback.mark_processing)(plan)
@@ -179,6 +233,10 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
             result = await backend.run(job, on_output)
         finally:
             watcher.cancel()
+            if job.secrets_dir is not None:
+                from resolwe_prefect.secrets.services import remove_secret_files
+
+                remove_secret_files(job.secrets_dir)
     await report_progress()
     return {"return_code": result.return_code, "message": result.message}
 
@@ -203,6 +261,15 @@ def _store_json_outputs(plan: RunPlan, output: dict[str, Any], schema: list[dict
     return stored
 
 
+def _annotate(plan: RunPlan, annotations: dict[str, Any]) -> list[str]:
+    """Apply ``re-annotate-entity`` reports to the Data object's entity; all or nothing."""
+    from resolwe_prefect.annotations.services import annotate_entity
+    from resolwe_prefect.data.models import Data
+
+    data = Data.objects.select_related("entity", "contributor").get(pk=plan.data_id)
+    return annotate_entity(data, annotations)
+
+
 def _collect_and_save(plan: RunPlan, result: dict[str, Any]) -> dict[str, Any]:
     from resolwe_prefect.data import lifecycle
     from resolwe_prefect.processes.fields import validate_values
@@ -210,9 +277,12 @@ def _collect_and_save(plan: RunPlan, result: dict[str, Any]) -> dict[str, Any]:
     from resolwe_prefect.runtime.commands import CommandReader
     from resolwe_prefect.runtime.report import ProcessReport
 
+    from resolwe_prefect.execution.children import spawn_children, stage_exported_files
+
     report = ProcessReport()
     for command in CommandReader(Path(plan.runtime_dir) / "commands").read_new():
         report.apply(command)
+    exported = stage_exported_files(plan, report) if report.exports else {}
     collected = collect_outputs(
         report,
         output_schema=plan.process["output_schema"],
@@ -228,8 +298,11 @@ def _collect_and_save(plan: RunPlan, result: dict[str, Any]) -> dict[str, Any]:
             for e in validate_values(plan.process["output_schema"], collected.output, kind="output", check_required=False)
         )
     output = collected.output
+    if not errors and report.annotations:
+        errors.extend(_annotate(plan, report.annotations))
     if not errors:
         output = _store_json_outputs(plan, output, plan.process["output_schema"])
+        errors.extend(spawn_children(plan, report.spawned, exported))
     rc = report.rc if report.rc is not None else result["return_code"]
     ok = not errors
     written = writeback.finish(

@@ -114,10 +114,13 @@ class DataWorker:
             self.running.pop(flow_run_id, None)
             self._wake.set()
 
-    async def _finish_cancelled(self, flow_run_id: UUID) -> None:
+    async def _record_cancelled(self, flow_run_id: UUID) -> None:
         data_id = await sync_to_async(fail_flow_run, thread_sensitive=False)(str(flow_run_id), CANCELLED_MESSAGE)
         if data_id is not None:
             await sync_to_async(lifecycle.children_finished, thread_sensitive=False)(data_id)
+
+    async def _finish_cancelled(self, flow_run_id: UUID) -> None:
+        await self._record_cancelled(flow_run_id)
         async with get_client() as client:
             await client.set_flow_run_state(flow_run_id, Cancelled(message=CANCELLED_MESSAGE), force=True)
 
@@ -147,6 +150,9 @@ class DataWorker:
                 await sync_to_async(events.apply_state, thread_sensitive=False)(flow_run_id, state_name)
             self._wake.set()
         elif state_name == "Cancelling" and flow_run_id in self.running:
+            # Record the operator's intent first: the engine reports the
+            # interrupted run as crashed, and the first final write wins.
+            await self._record_cancelled(flow_run_id)
             self.running[flow_run_id].cancel()
         elif state_name in events.FINAL_STATE_NAMES:
             message = ((payload or {}).get("validated_state") or {}).get("message")

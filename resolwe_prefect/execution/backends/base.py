@@ -23,6 +23,7 @@ class ProgramJob:
     image: str | None = None
     timeout: float | None = None
     input_mounts: dict[str, Path] = field(default_factory=dict)  # path in the program -> host path (read-only)
+    secrets_dir: Path | None = None  # files the program reads as /secrets/<handle>
 
 
 @dataclass

@@ -1,8 +1,11 @@
 """Run a program as a local subprocess with a scrubbed environment.
 
-The embedded default. It gives no isolation beyond the environment: the
-program sees the host's files. Containers come through the Docker and
-Kubernetes backends.
+The embedded default. Isolation is what the host offers without
+containers: the environment is scrubbed, memory is capped with
+``RLIMIT_DATA`` (``prlimit``), and, when we run as root, the program gets
+private mount and network namespaces (``unshare``), so the network is off
+unless the process asks for it and ``/secrets`` shows only its own secrets.
+Containers come through the Docker and Kubernetes backends.
 """
 
 from __future__ import annotations
@@ -10,10 +13,20 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import shutil
 import signal
 from pathlib import Path
 
 from .base import OutputLine, ProgramJob, ProgramResult
+
+SECRETS_MOUNT = "/secrets"
+OUTPUT_CHUNK = 64 * 1024
+# Runs inside the new mount namespace, before the program: bind the run's
+# secrets (read-only) where Resolwe programs expect them.
+_MOUNT_SECRETS = (
+    'mkdir -p /secrets && mount --bind "$RESOLWE_SECRETS_SOURCE" /secrets '
+    '&& mount -o remount,bind,ro /secrets && unset RESOLWE_SECRETS_SOURCE && exec "$@"'
+)
 
 
 class LocalBackend:
@@ -24,16 +37,40 @@ class LocalBackend:
     def program_path(self, job_data_dir: Path, host_path: Path) -> str:
         return str(host_path)
 
+    def command(self, job: ProgramJob, script_path: Path) -> tuple[list[str], dict[str, str]]:
+        """The full command line: limits and namespaces around ``bash script.sh``."""
+        command = ["bash", "--noprofile", "--norc", str(script_path)]
+        env = dict(job.env)
+        if job.memory_mb and shutil.which("prlimit"):
+            limit = int(job.memory_mb) * 1024 * 1024
+            command = ["prlimit", f"--data={limit}:{limit}", "--", *command]
+        can_unshare = os.geteuid() == 0 and shutil.which("unshare") is not None
+        if job.secrets_dir is not None and not can_unshare:
+            raise PermissionError(
+                "The local backend can give a program its secrets only when it runs as root "
+                "(it mounts them at /secrets in a private mount namespace); use the docker backend."
+            )
+        if can_unshare:
+            unshare = ["unshare", "--mount", "--propagation", "private"]
+            if not job.network:
+                unshare.append("--net")
+            if job.secrets_dir is not None:
+                env["RESOLWE_SECRETS_SOURCE"] = str(job.secrets_dir)
+                command = ["sh", "-c", _MOUNT_SECRETS, "sh", *command]
+            command = [*unshare, "--", *command]
+        return command, env
+
     async def run(self, job: ProgramJob, on_output: OutputLine) -> ProgramResult:
         script_path = job.runtime_dir / "script.sh"
         script_path.write_text(job.script)
+        try:
+            command, env = self.command(job, script_path)
+        except PermissionError as error:
+            return ProgramResult(return_code=1, message=str(error))
         process = await asyncio.create_subprocess_exec(
-            "bash",
-            "--noprofile",
-            "--norc",
-            str(script_path),
+            *command,
             cwd=job.data_dir,
-            env=job.env,
+            env=env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
@@ -55,12 +92,25 @@ class LocalBackend:
 
     @staticmethod
     async def _pump(process: asyncio.subprocess.Process, on_output: OutputLine) -> None:
+        """Hand output over line by line; a line longer than the buffer goes out in pieces."""
         assert process.stdout is not None
+        pending = b""
         while True:
-            line = await process.stdout.readline()
-            if not line:
+            chunk = await process.stdout.read(OUTPUT_CHUNK)
+            if not chunk:
                 break
-            result = on_output(line.decode(errors="replace"))
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            pieces = [line + b"\n" for line in lines]
+            if len(pending) >= OUTPUT_CHUNK:
+                pieces.append(pending)
+                pending = b""
+            for piece in pieces:
+                result = on_output(piece.decode(errors="replace"))
+                if inspect.isawaitable(result):
+                    await result
+        if pending:
+            result = on_output(pending.decode(errors="replace"))
             if inspect.isawaitable(result):
                 await result
 

@@ -1,0 +1,1 @@
+"""Annotations: typed, vocabulary-checked values on entities (Resolwe's AnnotationGroup/Field/Preset/Value)."""

@@ -1,0 +1,153 @@
+"""``/api/annotation_group``, ``/api/annotation_field``, ``/api/annotation_preset``,
+``/api/annotation_value`` and ``POST /api/collection/<id>/set_annotation_fields``.
+
+Groups and fields are read-only (they are defined by the ``annotation_fields``
+management command) and visible to everyone, like a schema. Values follow the
+entity visibility stand-in of ``ResolweViewSetMixin``: authenticated users see
+and write all, anonymous users see none and may not write.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from resolwe_prefect.api.views import ResolweViewSetMixin
+from resolwe_prefect.entities.models import Collection
+
+from . import services
+from .filters import AnnotationFieldFilter, AnnotationGroupFilter, AnnotationPresetFilter, AnnotationValueFilter
+from .models import AnnotationField, AnnotationGroup, AnnotationPreset, AnnotationValue
+from .serializers import (
+    AnnotationFieldIdsSerializer,
+    AnnotationFieldSerializer,
+    AnnotationGroupSerializer,
+    AnnotationPresetSerializer,
+    AnnotationValueSerializer,
+)
+
+
+class PublicSchemaMixin:
+    """Groups and fields describe what may be stored, not what is stored: nothing to hide."""
+
+    def filter_for_user(self, queryset: QuerySet) -> QuerySet:
+        return queryset
+
+
+class AnnotationGroupViewSet(PublicSchemaMixin, ResolweViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Resolwe has no such endpoint; resdk declares one, so it is served read-only."""
+
+    queryset = AnnotationGroup.objects.all()
+    serializer_class = AnnotationGroupSerializer
+    filterset_class = AnnotationGroupFilter
+    ordering_fields = ["id", "name", "label", "sort_order"]
+    ordering = ["sort_order", "id"]
+
+
+class AnnotationFieldViewSet(PublicSchemaMixin, ResolweViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = AnnotationField.objects.all()
+    serializer_class = AnnotationFieldSerializer
+    filterset_class = AnnotationFieldFilter
+    ordering_fields = ["id", "name", "label", "group__sort_order", "sort_order"]
+    ordering = ["group__sort_order", "sort_order", "id"]
+
+    def base_queryset(self) -> QuerySet:
+        return AnnotationField.objects.select_related("group")
+
+
+class AnnotationPresetViewSet(
+    ResolweViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = AnnotationPreset.objects.all()
+    serializer_class = AnnotationPresetSerializer
+    filterset_class = AnnotationPresetFilter
+    ordering_fields = ["id", "name", "sort_order"]
+    ordering = ["sort_order", "id"]
+
+    def base_queryset(self) -> QuerySet:
+        return AnnotationPreset.objects.select_related("contributor").prefetch_related("fields")
+
+
+class AnnotationValueViewSet(
+    ResolweViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """POST and PUT upsert on (entity, field), one object or a list; ``"value": null`` deletes."""
+
+    queryset = AnnotationValue.objects.all()
+    serializer_class = AnnotationValueSerializer
+    filterset_class = AnnotationValueFilter
+    ordering_fields = ["id", "created", "modified"]
+    ordering = ["id"]
+
+    def base_queryset(self) -> QuerySet:
+        return AnnotationValue.objects.select_related("contributor", "field__group")
+
+    def _write(self, request: Request) -> Response:
+        many = isinstance(request.data, list)
+        serializer = self.get_serializer(data=request.data, many=many)
+        serializer.is_valid(raise_exception=True)
+        written = serializer.save(contributor=request.user)
+        if many:
+            return Response(self.get_serializer(written, many=True).data, status=status.HTTP_201_CREATED)
+        if written is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(self.get_serializer(written).data, status=status.HTTP_201_CREATED)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        return self._write(request)
+
+    @extend_schema(operation_id="annotation_value_bulk_update", request=AnnotationValueSerializer(many=True))
+    def bulk_update(self, request: Request, *args, **kwargs) -> Response:
+        """``PUT /api/annotation_value`` with a list: the same upsert as POST."""
+        return self._write(request)
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        """``PUT /api/annotation_value/<id>`` replaces the value; entity and field stay."""
+        if kwargs.get("partial"):
+            raise MethodNotAllowed(request.method, detail="Partial updates are not supported.")
+        instance = self.get_object()
+        body = request.data if isinstance(request.data, dict) else {}
+        data = {**body, "entity": instance.entity_id, "field": instance.field_id}
+        serializer = self.get_serializer(instance, data=data)
+        serializer.is_valid(raise_exception=True)
+        written = serializer.save(contributor=request.user)
+        if written is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(self.get_serializer(written).data)
+
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        raise MethodNotAllowed(request.method, detail="Partial updates are not supported.")
+
+
+class SetAnnotationFieldsView(APIView):
+    """``POST /api/collection/<id>/set_annotation_fields {"annotation_fields": [{"id"}]}`` → 204.
+
+    A plain view rather than a collection action, so the entities app does
+    not depend on annotations. Values of fields dropped from the collection
+    are kept.
+    """
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=AnnotationFieldIdsSerializer, responses={204: None})
+    def post(self, request: Request, pk: int) -> Response:
+        collection = get_object_or_404(Collection, pk=pk)
+        serializer = AnnotationFieldIdsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.set_collection_fields(collection, serializer.validated_data["annotation_fields"])
+        return Response(status=status.HTTP_204_NO_CONTENT)

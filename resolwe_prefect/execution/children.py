@@ -1,0 +1,138 @@
+"""Data objects that a flow run creates: workflow steps and spawned (``re-run``) children.
+
+Both become ordinary Data objects with a ``subprocess`` dependency on their
+creator, inherit its contributor, tags and collection, and are processed
+like any other Data object once their own inputs are done.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from resolwe_prefect.execution.writeback import RunPlan
+
+SPAWN_ERROR = "Error while preparing spawned Data objects"
+
+
+class ChildError(Exception):
+    """A child could not be created; the message goes into the creator's ``process_error``."""
+
+
+def _create_child(plan: RunPlan, creator, slug: str, inputs: dict[str, Any]):
+    from resolwe_prefect.data.services import DataError, create_data
+
+    try:
+        return create_data(
+            user=creator.contributor,
+            process_ref={"slug": slug},
+            input=inputs,
+            tags=list(creator.tags),
+            collection_id=creator.collection_id,
+            parent=creator,
+        )
+    except DataError as error:
+        raise ChildError(f"{slug}: {error.detail}") from error
+
+
+def evaluate_step_inputs(engine, template: Any, context: dict[str, Any]) -> Any:
+    """Evaluate a workflow step's input: one ``{{ expr }}`` gives a native value, other strings are rendered.
+
+    Keys whose value evaluates to ``None`` are dropped, as Resolwe's workflow
+    engine does for optional inputs that were not given.
+    """
+    if isinstance(template, dict):
+        evaluated = {key: evaluate_step_inputs(engine, value, context) for key, value in template.items()}
+        return {key: value for key, value in evaluated.items() if value is not None}
+    if isinstance(template, list):
+        return [evaluate_step_inputs(engine, value, context) for value in template]
+    if isinstance(template, str):
+        if engine.get_inline_expression(template) is not None:
+            return engine.evaluate_inline(template, context)
+        return engine.evaluate_block(template, context)
+    return template
+
+
+def run_workflow(plan: RunPlan, engine) -> list[int]:
+    """Create every step of a workflow process; return the step ids in order (the ``steps`` output)."""
+    from resolwe_prefect.data.models import Data
+
+    creator = Data.objects.get(pk=plan.data_id)
+    context: dict[str, Any] = {"input": dict(plan.input), "steps": {}}
+    step_ids: list[int] = []
+    with transaction.atomic():
+        for step in (plan.process.get("run") or {}).get("program") or []:
+            inputs = evaluate_step_inputs(engine, step.get("input") or {}, context)
+            child = _create_child(plan, creator, step["run"], inputs)
+            context["steps"][step["id"]] = child.pk
+            step_ids.append(child.pk)
+    return step_ids
+
+
+def stage_exported_files(plan: RunPlan, report) -> dict[str, str]:
+    """Move ``re-export``-ed files into upload storage; return ``{name: upload handle}``.
+
+    A spawned child then receives them as ``{"file": name, "file_temp": handle}``,
+    exactly like a file a user uploaded.
+    """
+    from resolwe_prefect.runtime.collect import stage_exports
+    from resolwe_prefect.uploads.storage import upload_path
+
+    staging = Path(plan.runtime_dir) / "exports"
+    handles: dict[str, str] = {}
+    for name, staged in stage_exports(report, Path(plan.data_dir), staging).items():
+        handle = f"export-{plan.data_id}-{uuid.uuid4().hex}"
+        shutil.move(staged, upload_path(handle))
+        handles[name] = handle
+    return handles
+
+
+def _with_exported_files(schema: list[dict], values: dict[str, Any], exported: dict[str, str]) -> dict[str, Any]:
+    resolved = dict(values)
+    for field in schema or []:
+        name, type_ = field.get("name"), field.get("type", "")
+        if name not in resolved:
+            continue
+        value = resolved[name]
+        if "group" in field and isinstance(value, dict):
+            resolved[name] = _with_exported_files(field["group"], value, exported)
+        elif type_.startswith("basic:file:") and isinstance(value, str):
+            if value not in exported:
+                raise ChildError(f"File {value!r} given to input '{name}' was not exported with re-export.")
+            resolved[name] = {"file": Path(value).name, "file_temp": exported[value]}
+        elif type_.startswith("list:basic:file:") and isinstance(value, list):
+            items = []
+            for item in value:
+                if isinstance(item, str):
+                    if item not in exported:
+                        raise ChildError(f"File {item!r} given to input '{name}' was not exported with re-export.")
+                    item = {"file": Path(item).name, "file_temp": exported[item]}
+                items.append(item)
+            resolved[name] = items
+    return resolved
+
+
+def spawn_children(plan: RunPlan, requests: list[dict[str, Any]], exported: dict[str, str]) -> list[str]:
+    """Create the Data objects a program asked for with ``re-run``; return errors (all or nothing)."""
+    from resolwe_prefect.data.models import Data
+    from resolwe_prefect.processes.models import Process
+
+    if not requests:
+        return []
+    creator = Data.objects.get(pk=plan.data_id)
+    try:
+        with transaction.atomic():
+            for request in requests:
+                slug = request.get("process")
+                process = Process.objects.filter(slug=slug, is_active=True).order_by("-version").first()
+                if process is None:
+                    raise ChildError(f"Process '{slug}' does not exist.")
+                inputs = _with_exported_files(process.input_schema, request.get("input") or {}, exported)
+                _create_child(plan, creator, slug, inputs)
+    except ChildError as error:
+        return [f"{SPAWN_ERROR}: {error}"]
+    return []

@@ -1,0 +1,92 @@
+"""Fixtures for the annotations tests: users, clients, an entity and the conformance fields."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from resolwe_prefect.annotations import services
+from resolwe_prefect.data.models import Data
+from resolwe_prefect.entities.models import Collection, Entity
+from resolwe_prefect.processes.models import Process
+
+FIELD_SPECS = [
+    {"group": "general", "group_sort_order": 1, "name": "species", "sort_order": 1, "type": "STRING",
+     "vocabulary": {"Valid": "Valid", "hs": "Homo sapiens"}},
+    {"group": "general", "group_sort_order": 1, "name": "description", "sort_order": 2, "type": "STRING"},
+    {"group": "general", "group_sort_order": 1, "name": "age", "sort_order": 3, "type": "INTEGER"},
+    {"group": "biospecimen", "group_sort_order": 2, "name": "weight", "sort_order": 1, "type": "DECIMAL"},
+    {"group": "biospecimen", "group_sort_order": 2, "name": "collected", "sort_order": 2, "type": "DATE"},
+    {"group": "biospecimen", "group_sort_order": 2, "name": "code", "sort_order": 3, "type": "STRING",
+     "validator_regex": "^[A-Z]{2}$"},
+]  # fmt: skip
+
+
+@pytest.fixture
+def admin(db):
+    return get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
+
+
+@pytest.fixture
+def contributor(db):
+    return get_user_model().objects.create_user("contributor", "contributor@example.com", "pw")
+
+
+@pytest.fixture
+def admin_client(admin) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(admin)
+    return client
+
+
+@pytest.fixture
+def user_client(contributor) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(contributor)
+    return client
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def fields(db) -> dict:
+    """``{"group.field": AnnotationField}`` for FIELD_SPECS."""
+    return {str(field): field for field in services.define_fields(FIELD_SPECS)}
+
+
+@pytest.fixture
+def collection(admin) -> Collection:
+    return Collection.objects.create(name="Collection one", contributor=admin)
+
+
+@pytest.fixture
+def entity(admin, collection) -> Entity:
+    return Entity.objects.create(name="Sample one", contributor=admin, collection=collection)
+
+
+@pytest.fixture
+def other_entity(admin) -> Entity:
+    return Entity.objects.create(name="Sample two", contributor=admin)
+
+
+@pytest.fixture
+def process(admin) -> Process:
+    return Process.objects.create(
+        slug="test-annotate", name="Test annotate", version="1.0.0", type="data:test:", contributor=admin,
+        input_schema=[], output_schema=[], run={"language": "bash", "program": "true"},
+    )  # fmt: skip
+
+
+@pytest.fixture
+def make_data(admin, process):
+    def make(**kwargs) -> Data:
+        kwargs.setdefault("name", "Data")
+        kwargs.setdefault("contributor", admin)
+        kwargs.setdefault("process", process)
+        return Data.objects.create(**kwargs)
+
+    return make

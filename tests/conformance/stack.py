@@ -1,0 +1,195 @@
+"""A throwaway stack for the conformance run: fresh PostgreSQL database, one Prefect server, `resolwe-prefect up`.
+
+Everything is reached the way an operator would: HTTP for the API, and
+`resolwe-prefect manage ...` subprocesses (with the stack's environment) for
+admin-side fixtures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+ADMIN_URL = os.environ.get("CONFORMANCE_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PASSWORDS = {"admin": "conformance-admin", "contributor": "conformance-contributor", "user": "conformance-user"}
+USERS = [("admin", ["--superuser", "--staff"]), ("contributor", []), ("user", [])]
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _stop_group(process: subprocess.Popen | None, timeout: float = 30) -> None:
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=timeout)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
+class Stack:
+    def __init__(self, backend: str, keep: bool = False, extra_pythonpath: list[str] | None = None) -> None:
+        self.backend = backend
+        self.keep = keep
+        self.tmp = Path(tempfile.mkdtemp(prefix="resolwe-conformance-"))
+        self.home = self.tmp / "home"
+        self.database = f"resolwe_conformance_{uuid.uuid4().hex[:10]}"
+        self.database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{self.database}"
+        self.prefect_port = free_port()
+        self.api_port = free_port()
+        self.prefect_api = f"http://127.0.0.1:{self.prefect_port}/api"
+        self.api = f"http://127.0.0.1:{self.api_port}"
+        self.extra_pythonpath = extra_pythonpath or []
+        self.prefect: subprocess.Popen | None = None
+        self.up_process: subprocess.Popen | None = None
+        self.settings: dict | None = None
+        self.epoch = 0  # bumped whenever sessions become invalid (flush, restart)
+
+    # --- environment ---------------------------------------------------------------------
+
+    def env(self, settings: dict | None = None) -> dict:
+        env = {
+            **os.environ,
+            "RESOLWE_PREFECT_HOME": str(self.home),
+            "DATABASE_URL": self.database_url,
+            "RESOLWE_PREFECT_BACKEND": self.backend,
+            "RESOLWE_PREFECT_ADMIN_PASSWORD": PASSWORDS["admin"],
+            "PREFECT_API_URL": self.prefect_api,
+            "PREFECT_HOME": str(self.tmp / "prefect-client"),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PYTHONPATH": os.pathsep.join([*self.extra_pythonpath, str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        }
+        env.pop("RESOLWE_PREFECT_SETTINGS", None)
+        if settings:
+            env["RESOLWE_PREFECT_SETTINGS"] = json.dumps(settings)
+        return env
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.home.mkdir(parents=True)
+        with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{self.database}"')
+        prefect_home = self.tmp / "prefect-server"
+        prefect_home.mkdir()
+        env = {
+            **os.environ,
+            "PREFECT_HOME": str(prefect_home),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_UI_API_URL": self.prefect_api,
+        }
+        env.pop("PREFECT_API_URL", None)
+        self.prefect = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(self.prefect_port)],
+            env=env, stdout=open(prefect_home / "server.log", "ab"), stderr=subprocess.STDOUT,
+            start_new_session=True, cwd=self.tmp,
+        )
+        self._wait_http(f"{self.prefect_api}/health", 180, self.prefect, "the Prefect server")
+        self.start_up(None)
+        self.ensure_users()
+
+    def start_up(self, settings: dict | None) -> None:
+        stack_json = self.home / "stack.json"
+        stack_json.unlink(missing_ok=True)
+        log = self.tmp / "up.log"
+        self.up_process = subprocess.Popen(
+            [str(VENV_BIN / "resolwe-prefect"), "up", "--port", str(self.api_port)],
+            env=self.env(settings), stdout=open(log, "ab"), stderr=subprocess.STDOUT,
+            start_new_session=True, cwd=REPO,
+        )
+        self.settings = settings
+        deadline = time.monotonic() + 240
+        while not stack_json.exists():
+            if self.up_process.poll() is not None or time.monotonic() > deadline:
+                raise StackError(f"`resolwe-prefect up` did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        self.epoch += 1
+
+    def stop_up(self) -> None:
+        _stop_group(self.up_process, timeout=60)
+        self.up_process = None
+
+    def up_alive(self) -> bool:
+        return self.up_process is not None and self.up_process.poll() is None
+
+    def apply_settings(self, settings: dict | None) -> None:
+        """Restart `up` when the wanted settings differ from the running ones (or when it died)."""
+        if self.up_alive() and (settings or None) == (self.settings or None):
+            return
+        self.stop_up()
+        self.start_up(settings or None)
+
+    def close(self) -> None:
+        self.stop_up()
+        _stop_group(self.prefect)
+        if self.keep:
+            print(f"kept: state in {self.tmp}, database {self.database_url}", file=sys.stderr)
+            return
+        try:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        except Exception as error:  # noqa: BLE001 - cleanup must not hide the report
+            print(f"warning: could not drop {self.database}: {error}", file=sys.stderr)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    @staticmethod
+    def _wait_http(url: str, timeout: float, process: subprocess.Popen, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise StackError(f"{what} exited with {process.returncode}")
+            try:
+                if requests.get(url, timeout=2).status_code < 500:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise StackError(f"{what} did not answer at {url} within {timeout:.0f} s")
+
+    # --- admin side ----------------------------------------------------------------------
+
+    def manage(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(VENV_BIN / "resolwe-prefect"), "manage", *args],
+            env=self.env(self.settings), capture_output=True, text=True, timeout=timeout, cwd=REPO,
+        )
+
+    def ensure_users(self) -> None:
+        for username, flags in USERS:
+            result = self.manage("ensure_user", username, "--password", PASSWORDS[username], *flags)
+            if result.returncode != 0:
+                raise StackError(f"ensure_user {username} failed: {(result.stderr or result.stdout)[-2000:]}")
+
+    def flush(self) -> None:
+        """An empty database with only the standard users."""
+        result = self.manage("flush", "--no-input")
+        if result.returncode != 0:
+            raise StackError(f"flush failed: {(result.stderr or result.stdout)[-2000:]}")
+        self.ensure_users()
+        self.epoch += 1
