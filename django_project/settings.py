@@ -154,6 +154,8 @@ FLOW_EXECUTOR = {
     # Extra environment variables handed to every program.
     "SET_ENV": _env_json("RESOLWE_PREFECT_SET_ENV", {}),
 }
+# Directories whose files may be given to upload processes by local path.
+FLOW_LOCAL_IMPORT_ROOTS = [p for p in os.environ.get("RESOLWE_PREFECT_IMPORT_ROOTS", "").split(os.pathsep) if p]
 FLOW_PROCESS_MAX_CORES = int(os.environ.get("FLOW_PROCESS_MAX_CORES", os.cpu_count() or 1))
 FLOW_PROCESS_MAX_MEMORY = int(os.environ.get("FLOW_PROCESS_MAX_MEMORY", 64 * 1024))
 FLOW_PROCESS_RESOURCE_DEFAULTS = _env_json(

@@ -141,6 +141,8 @@ async def render_program(plan: RunPlan) -> str:
         program = engine.evaluate_block(run.get("program", ""), context, shell_escape=True)
     except EvaluationError as error:
         raise ProgramError(f"Error in process script: {error}") from error
+    except FileNotFoundError as error:
+        raise ProgramError(str(error)) from error
     return program_preamble(str(bin_dir())) + "\n" + program + "\n"
 
 

@@ -100,7 +100,9 @@ def entity_annotations(ctx: CaseContext, entity_id: int) -> dict:
 def _entity(ctx, data, expected):
     entity_id = ref_id(data.get("entity"))
     if expected is None:
-        return None if entity_id is None else f"entity: expected null, got {short(data.get('entity'))}"
+        entity = data.get("entity")
+        shown = {k: entity.get(k) for k in ("id", "name", "type")} if isinstance(entity, dict) else entity
+        return None if entity_id is None else f"entity: expected null, got {short(shown)}"
     if entity_id is None:
         return f"entity: expected an entity ({short(expected)}), got null"
     entity = None

@@ -95,3 +95,49 @@ def test_stdout_is_stored(stack):
     response = requests.get(f"{stack.url}/data/{data['id']}/stdout.txt", cookies=stack.client.session.cookies, timeout=30)
     assert response.status_code == 200
     assert b"about to fail" in response.content
+
+
+def test_operator_cancel_from_prefect_ends_data_in_error(stack):
+    """Cancelling the flow run as the Prefect UI does ends the Data object in ER with Resolwe's message."""
+    import time
+
+    data = stack.client.create_data("e2e-sleep", {"seconds": 60})
+    deadline = time.monotonic() + 60
+    while stack.client.get_data(data["id"])["status"] != "PR":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    flow_run_id = stack.client.get_data(data["id"])["flow_run_id"]
+    response = requests.post(
+        f"{stack.prefect_api}/flow_runs/{flow_run_id}/set_state",
+        json={"state": {"type": "CANCELLING", "name": "Cancelling"}, "force": True},
+        timeout=30,
+    )
+    assert response.status_code in (200, 201)
+    final = stack.wait([data["id"]], timeout=30)[data["id"]]
+    assert final["status"] == "ER"
+    assert final["process_error"][0] == "Processing was cancelled."
+    deadline = time.monotonic() + 30
+    while _flow_run(stack, flow_run_id)["state"]["type"] != "CANCELLED":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+
+def test_crashed_flow_run_reaches_its_data_object(stack):
+    """A flow run that crashes with no hook (set Crashed from outside) still ends its Data object in ER."""
+    import time
+
+    data = stack.client.create_data("e2e-sleep", {"seconds": 5})
+    deadline = time.monotonic() + 60
+    while stack.client.get_data(data["id"])["status"] != "PR":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    flow_run_id = stack.client.get_data(data["id"])["flow_run_id"]
+    response = requests.post(
+        f"{stack.prefect_api}/flow_runs/{flow_run_id}/set_state",
+        json={"state": {"type": "CRASHED", "name": "Crashed", "message": "infrastructure lost"}, "force": True},
+        timeout=30,
+    )
+    assert response.status_code in (200, 201)
+    final = stack.wait([data["id"]], timeout=60)[data["id"]]
+    assert final["status"] == "ER"
+    assert any("infrastructure lost" in error for error in final["process_error"])
