@@ -1,6 +1,6 @@
 """Subcommands of the ``resolwe-prefect`` console script (besides ``manage``)."""
 
 from .demo import demo
-from .stack import up, worker
+from .stack import pools, up, worker
 
-__all__ = ["demo", "up", "worker"]
+__all__ = ["demo", "pools", "up", "worker"]

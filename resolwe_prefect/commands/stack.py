@@ -199,3 +199,17 @@ def worker(argv: list[str]) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def pools(argv: list[str]) -> int:
+    """Create the work pools that ``prefect.yaml`` deploys to (against ``PREFECT_API_URL``)."""
+    import asyncio
+
+    from resolwe_prefect.execution.django_setup import ensure_django
+
+    ensure_django()
+    from resolwe_prefect.execution.deployments import ensure_work_pools
+
+    for name in asyncio.run(ensure_work_pools()):
+        print(f"work pool {name}: ready")
+    return 0

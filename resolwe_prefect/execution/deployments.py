@@ -36,6 +36,16 @@ async def ensure_work_pool(name: str, pool_type: str = "process") -> None:
                 pass
 
 
+WORK_POOLS = {"resolwe-local": "process", "resolwe-process": "process"}
+
+
+async def ensure_work_pools() -> list[str]:
+    """Create every pool ``prefect.yaml`` deploys to; return their names."""
+    for name, pool_type in WORK_POOLS.items():
+        await ensure_work_pool(name, pool_type)
+    return list(WORK_POOLS)
+
+
 async def ensure_local_deployment() -> UUID:
     """Register the Data flow's deployment on the embedded worker's pool and return its id."""
     from resolwe_prefect.execution.flows import process_data

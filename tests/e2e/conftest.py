@@ -43,6 +43,7 @@ class Stack:
     prefect_api: str
     home: Path
     client: ApiClient
+    env: dict
 
     def wait(self, data_ids: list[int], timeout: float = 120) -> dict[int, dict]:
         return self.client.wait(data_ids, timeout)
@@ -77,7 +78,8 @@ def stack(tmp_path_factory) -> Stack:
                 raise RuntimeError(f"the stack did not start:\n{(home / 'up.log').read_text()[-5000:]}")
             time.sleep(0.2)
         info = json.loads((home / "stack.json").read_text())
-        yield Stack(info["api"], info["prefect_api"], home, ApiClient(info["api"], "admin", ADMIN_PASSWORD))
+        env["PREFECT_API_URL"] = info["prefect_api"]
+        yield Stack(info["api"], info["prefect_api"], home, ApiClient(info["api"], "admin", ADMIN_PASSWORD), env)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
