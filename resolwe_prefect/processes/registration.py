@@ -292,5 +292,5 @@ def _latest_version(model, slug: str) -> int | None:
 
 
 def _log(outcome: Outcome) -> None:
-    level = logging.WARNING if outcome.outcome == REJECTED else logging.INFO
-    logger.log(level, "%s", outcome.message)
+    # The register command prints outcomes itself; the log keeps them for other callers.
+    logger.debug("%s", outcome.message)

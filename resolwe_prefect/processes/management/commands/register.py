@@ -77,6 +77,9 @@ class Command(BaseCommand):
             self._report_rejected(descriptor_outcomes + process_outcomes)
             self.stdout.write(json.dumps([o.to_dict() for o in descriptor_outcomes + process_outcomes], indent=2))
             return
+        if options["verbosity"] == 0:
+            self._report_rejected(descriptor_outcomes + process_outcomes)
+            return
         self._report("Descriptor schemas Updates:", descriptor_outcomes)
         self._report("Processor Updates:", process_outcomes)
         if retired:
