@@ -70,7 +70,7 @@ def entities(ctx: CaseContext, items: list[dict]) -> None:
 
 def secrets(ctx: CaseContext, items: list[dict]) -> None:
     for item in items or []:
-        output = _manage(ctx, "create_secret", "--owner", item.get("owner", "admin"), "--value", str(item["value"]))
+        output = _manage(ctx, "create_secret", "--owner", item.get("owner", "admin"), f"--value={item['value']}")
         lines = [line.strip() for line in output.splitlines() if line.strip()]
         if not lines:
             raise AssertionError(f"create_secret printed no handle for {item['name']}")

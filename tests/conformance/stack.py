@@ -187,9 +187,30 @@ class Stack:
                 raise StackError(f"ensure_user {username} failed: {(result.stderr or result.stdout)[-2000:]}")
 
     def flush(self) -> None:
-        """An empty database with only the standard users."""
+        """An empty database with only the standard users.
+
+        `flush` resets the id sequences; they are put back afterwards so that ids are never
+        reused, as in a long-lived deployment (the Prefect server still remembers the flow
+        runs of the flushed objects, which name them by id).
+        """
+        sequences = self._sequences()
         result = self.manage("flush", "--no-input")
         if result.returncode != 0:
             raise StackError(f"flush failed: {(result.stderr or result.stdout)[-2000:]}")
+        self._restore_sequences(sequences)
         self.ensure_users()
         self.epoch += 1
+
+    def _sequences(self) -> dict[str, int]:
+        with psycopg.connect(self.database_url, autocommit=True) as connection:
+            rows = connection.execute(
+                "SELECT schemaname, sequencename, last_value FROM pg_sequences WHERE last_value IS NOT NULL"
+            ).fetchall()
+        return {f'"{schema}"."{name}"': value for schema, name, value in rows}
+
+    def _restore_sequences(self, sequences: dict[str, int]) -> None:
+        current = self._sequences()
+        with psycopg.connect(self.database_url, autocommit=True) as connection:
+            for name, value in sequences.items():
+                if current.get(name, 0) < value:
+                    connection.execute("SELECT setval(%s::regclass, %s, true)", (name, value))

@@ -1,0 +1,89 @@
+"""Collecting a finished program's outputs and saving them to its Data object."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from resolwe_prefect.execution import writeback
+from resolwe_prefect.execution.writeback import RunPlan
+
+
+def store_json_outputs(plan: RunPlan, output: dict[str, Any], schema: list[dict]) -> dict[str, Any]:
+    """Move ``basic:json:`` values into Storage objects; the output keeps their ids, as in Resolwe."""
+    from resolwe_prefect.data.models import Storage
+
+    stored = dict(output)
+    for field in schema or []:
+        name, type_ = field.get("name"), field.get("type", "")
+        if name not in stored:
+            continue
+        if "group" in field and isinstance(stored[name], dict):
+            stored[name] = store_json_outputs(plan, stored[name], field["group"])
+        elif type_.startswith("basic:json:") and not isinstance(stored[name], int):
+            storage = Storage.objects.create(
+                name=f"Storage for data id {plan.data_id}", contributor_id=plan.contributor_id, json=stored[name]
+            )
+            storage.data.add(plan.data_id)
+            stored[name] = storage.pk
+    return stored
+
+
+def annotate(plan: RunPlan, annotations: dict[str, Any]) -> list[str]:
+    """Apply ``re-annotate-entity`` reports to the Data object's entity; all or nothing."""
+    from resolwe_prefect.annotations.services import annotate_entity
+    from resolwe_prefect.data.models import Data
+
+    data = Data.objects.select_related("entity", "contributor").get(pk=plan.data_id)
+    return annotate_entity(data, annotations)
+
+
+def collect_and_save_sync(plan: RunPlan, result: dict[str, Any]) -> dict[str, Any]:
+    """Read the reports, check the outputs, save them once, and release dependants."""
+    from resolwe_prefect.data import lifecycle
+    from resolwe_prefect.processes.fields import validate_values
+    from resolwe_prefect.runtime.collect import collect_outputs
+    from resolwe_prefect.runtime.commands import CommandReader
+    from resolwe_prefect.runtime.report import ProcessReport
+
+    from resolwe_prefect.execution.children import spawn_children, stage_exported_files
+
+    report = ProcessReport()
+    for command in CommandReader(Path(plan.runtime_dir) / "commands").read_new():
+        report.apply(command)
+    exported = stage_exported_files(plan, report) if report.exports else {}
+    collected = collect_outputs(
+        report,
+        output_schema=plan.process["output_schema"],
+        data_dir=Path(plan.data_dir),
+        return_code=result["return_code"],
+    )
+    errors = list(collected.errors)
+    if result.get("message"):
+        errors.insert(0, result["message"])
+    if not errors:
+        errors.extend(
+            f"{e.path}: {e.message}" if e.path else e.message
+            for e in validate_values(plan.process["output_schema"], collected.output, kind="output", check_required=False)
+        )
+    output = collected.output
+    if not errors and report.annotations:
+        errors.extend(annotate(plan, report.annotations))
+    if not errors:
+        output = store_json_outputs(plan, output, plan.process["output_schema"])
+        errors.extend(spawn_children(plan, report.spawned, exported))
+    rc = report.rc if report.rc is not None else result["return_code"]
+    ok = not errors
+    written = writeback.finish(
+        plan,
+        ok=ok,
+        output=output,
+        size=collected.size,
+        rc=rc,
+        info=report.info,
+        warning=report.warning,
+        error=errors,
+    )
+    if written:
+        lifecycle.children_finished(plan.data_id)
+    return {"data_id": plan.data_id, "ok": ok, "output": output, "errors": errors, "written": written}

@@ -1,0 +1,109 @@
+"""Preparing a program: its template context, its environment and its secrets.
+
+Pure preparation for the ``render-program`` and ``run-program`` tasks; the
+ORM is used synchronously here and reached from the tasks through threads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from resolwe_prefect.execution import writeback
+from resolwe_prefect.execution.writeback import RunPlan
+
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def engine_for(plan: RunPlan):
+    """The expression engine the process asks for (``requirements.expression-engine``)."""
+    from resolwe_prefect.expressions import get_engine
+
+    name = (plan.process.get("requirements") or {}).get("expression-engine", "jinja")
+    return get_engine(name, settings.FLOW_EXPRESSION_ENGINES)
+
+
+def program_context(plan: RunPlan, backend) -> dict[str, Any]:
+    """Inputs hydrated as Resolwe does, with every path as the program will see it."""
+    from resolwe_prefect.data.models import Data
+    from resolwe_prefect.data.naming import data_summary
+    from resolwe_prefect.expressions.context import build_program_context
+
+    def load_data(data_id: int) -> dict[str, Any]:
+        data = Data.objects.select_related("process", "entity").get(pk=data_id)
+        return data_summary(data)
+
+    def file_path(data_id: int, path: str) -> str:
+        return backend.program_path(Path(plan.data_dir), writeback.data_dir(data_id) / path)
+
+    requirements = dict(plan.process.get("requirements") or {})
+    requirements["resources"] = {**requirements.get("resources", {}), **plan.limits}
+    return build_program_context(
+        inputs=resolve_uploads(plan.process["input_schema"], plan.input, backend, plan),
+        input_schema=plan.process["input_schema"],
+        process=plan.process,
+        data={"id": plan.data_id, "slug": plan.slug, "name": plan.name, "dir": plan.data_dir},
+        requirements=requirements,
+        load_data=load_data,
+        file_path=file_path,
+    )
+
+
+def resolve_uploads(schema: list[dict], values: dict, backend, plan: RunPlan) -> dict:
+    """Turn every ``file_temp`` upload handle into a path the program can read."""
+    from resolwe_prefect.execution.staging import resolve_file_temp
+
+    resolved = dict(values)
+    for field in schema or []:
+        name, type_ = field.get("name"), field.get("type", "")
+        if name not in resolved:
+            continue
+        if "group" in field and isinstance(resolved[name], dict):
+            resolved[name] = resolve_uploads(field["group"], resolved[name], backend, plan)
+        elif type_.startswith(("basic:file:", "list:basic:file:")):
+            items = resolved[name] if isinstance(resolved[name], list) else [resolved[name]]
+            mapped = []
+            for item in items:
+                if isinstance(item, dict) and item.get("file_temp"):
+                    location = resolve_file_temp(item["file_temp"])
+                    if isinstance(location, Path):
+                        location = backend.program_path(Path(plan.data_dir), location)
+                    item = {**item, "file_temp": location}
+                mapped.append(item)
+            resolved[name] = mapped if isinstance(resolved[name], list) else mapped[0]
+    return resolved
+
+
+def run_secrets(plan: RunPlan) -> dict[str, str]:
+    """The secrets this run may see, checked against the process's declared requirements."""
+    from django.contrib.auth import get_user_model
+
+    from resolwe_prefect.secrets.services import secrets_for_run
+
+    return secrets_for_run(
+        process_slug=plan.process["slug"],
+        process_requirements=plan.process.get("requirements") or {},
+        input_schema=plan.process["input_schema"],
+        input_values=plan.input,
+        contributor=get_user_model().objects.get(pk=plan.contributor_id),
+    )
+
+
+def program_environment(plan: RunPlan) -> dict[str, str]:
+    """The program's whole environment: no credentials, no Prefect or Django settings."""
+    from resolwe_prefect.runtime.preamble import bin_dir
+
+    env = {
+        "PATH": f"{bin_dir()}:{SYSTEM_PATH}",
+        "HOME": plan.data_dir,
+        "TMPDIR": str(Path(plan.runtime_dir) / "tmp"),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "RESOLWE_COMMANDS_FILE": str(Path(plan.runtime_dir) / "commands"),
+        "RESOLWE_HOST_URL": settings.RESOLWE_HOST_URL,
+        "RESOLWE_DATA_ID": str(plan.data_id),
+    }
+    env.update({str(k): str(v) for k, v in settings.FLOW_EXECUTOR.get("SET_ENV", {}).items()})
+    return env
