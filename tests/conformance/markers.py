@@ -10,13 +10,25 @@ NONEXISTENT_ID = 2_000_000_000
 _FMT = re.compile(r"\{(\w+)(?:\.(\w+))?\}")
 
 
-def is_marker(value) -> bool:
+def is_marker(ctx: CaseContext, value) -> bool:
+    """A marker has exactly a marker's keys and a value that can be one; `{secret: text}` in an
+    expected output is literal unless `text` names a secret fixture."""
     if not isinstance(value, dict) or not value:
         return False
     keys = set(value)
-    return (
-        keys in ({"ref"}, {"ref", "attr"}, {"fmt"}, {"upload"}, {"secret"}, {"output_of", "field"}, {"nonexistent_id"})
-    )
+    if keys in ({"ref"}, {"ref", "attr"}):
+        return isinstance(value["ref"], str)
+    if keys == {"output_of", "field"}:
+        return isinstance(value["output_of"], str)
+    if keys == {"secret"}:
+        return isinstance(value["secret"], str) and value["secret"] in ctx.secrets
+    if keys == {"upload"}:
+        return isinstance(value["upload"], str) and (ctx.corpus.root / "files" / value["upload"]).is_file()
+    if keys == {"fmt"}:
+        return isinstance(value["fmt"], str)
+    if keys == {"nonexistent_id"}:
+        return isinstance(value["nonexistent_id"], str)
+    return False
 
 
 def attribute(ctx: CaseContext, name: str, attr: str | None):
@@ -30,7 +42,7 @@ def attribute(ctx: CaseContext, name: str, attr: str | None):
 
 def resolve(ctx: CaseContext, value, actor: str | None = None):
     """Resolve every marker inside `value` (recursively); everything else is literal."""
-    if is_marker(value):
+    if is_marker(ctx, value):
         return _resolve_marker(ctx, value, actor)
     if isinstance(value, dict):
         return {key: resolve(ctx, item, actor) for key, item in value.items()}
@@ -75,7 +87,7 @@ def substitute_path(ctx: CaseContext, path: str) -> str:
 
 def resolve_body(ctx: CaseContext, body, actor: str | None = None):
     """Markers in values, and mapping keys written `"{name}"` become the bound id as a string."""
-    if is_marker(body):
+    if is_marker(ctx, body):
         return _resolve_marker(ctx, body, actor)
     if isinstance(body, dict):
         result = {}

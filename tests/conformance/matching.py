@@ -85,3 +85,23 @@ def list_matcher(spec: dict, actual, label: str) -> str | None:
                 shown = f"length {len(text)}" if kind == "length" else short(entry)
                 return f"{label}[{index}]: expected {kind} {short(value)}, got {shown}"
     return None
+
+
+def body_text(response) -> str:
+    """The response body as sent, plus every string in it decoded from JSON (so that quotes
+    inside messages need no JSON escaping in `error_contains`/`body_contains`)."""
+    texts = [response.text]
+    try:
+        stack = [response.json()]
+    except ValueError:
+        stack = []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            texts.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return "\n".join(texts)

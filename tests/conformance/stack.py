@@ -74,8 +74,11 @@ class Stack:
     # --- environment ---------------------------------------------------------------------
 
     def env(self, settings: dict | None = None) -> dict:
+        # Nothing of the caller's own configuration leaks into the throwaway stack.
+        inherited = {k: v for k, v in os.environ.items()
+                     if not k.startswith(("RESOLWE_PREFECT_", "FLOW_", "DJANGO_", "PREFECT_", "DATABASE_"))}
         env = {
-            **os.environ,
+            **inherited,
             "RESOLWE_PREFECT_HOME": str(self.home),
             "DATABASE_URL": self.database_url,
             "RESOLWE_PREFECT_BACKEND": self.backend,

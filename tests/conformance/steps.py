@@ -9,7 +9,7 @@ import requests
 from assertions import check_all
 from context import FINAL, CaseContext
 from markers import resolve, resolve_body, substitute_path
-from matching import short, subset
+from matching import body_text, short, subset
 from registration import check_outcomes, register
 
 DEFAULT_WAIT = 120
@@ -50,8 +50,9 @@ def _check_reject(ctx: CaseContext, response: requests.Response, spec: dict) -> 
         raise AssertionError(
             f"expected rejection with HTTP {spec.get('http_status', 400)}, got {response.status_code}: {short(response.text, 200)}"
         )
+    text = body_text(response)
     for needle in spec.get("error_contains") or []:
-        if needle not in response.text:
+        if needle not in text:
             message = f"response body lacks {needle!r}: {short(response.text, 200)}"
             if spec.get("soft"):
                 ctx.warnings.append(f"soft message: {message}")
@@ -205,8 +206,9 @@ def _api(ctx: CaseContext, step: dict) -> None:
         problem = subset(resolve(ctx, expected["body_subset"]), actual, "body")
         if problem:
             problems.append(problem)
+    text = body_text(response)
     for needle in expected.get("body_contains") or []:
-        if needle not in response.text:
+        if needle not in text:
             problems.append(f"body lacks {needle!r}: {short(response.text, 200)}")
     for problem in problems:
         if soft:
