@@ -79,8 +79,9 @@ def advance(data_ids: Iterable[int]) -> list[int]:
             if any(status in (DataStatus.ERROR, DataStatus.DIRTY, None) for status in statuses):
                 data.status = DataStatus.ERROR
                 data.process_error = [*data.process_error, INPUT_ERROR]
+                data.process_rc = 1
                 data.finished = timezone.now()
-                data.save(update_fields=["status", "process_error", "finished", "modified"])
+                data.save(update_fields=["status", "process_error", "process_rc", "finished", "modified"])
                 failed.append(data.pk)
             elif all(status == DataStatus.DONE for status in statuses):
                 ready.append(data.pk)

@@ -45,13 +45,14 @@ def data_summary(data) -> dict[str, Any]:
 
 def render_data_name(process, values: dict) -> str:
     """Render ``data_name``; a template that fails gives ``"?"`` so that processing still goes on."""
-    from resolwe_prefect.expressions import EvaluationError, get_engine
+    from resolwe_prefect.expressions import EvaluationError
+    from resolwe_prefect.expressions.configured import configured_engine
 
     template = process.data_name
     if not template:
         return truncate_name(process.name)
     try:
-        name = get_engine("jinja").evaluate_block(template, naming_context(process, values))
+        name = configured_engine("jinja").evaluate_block(template, naming_context(process, values))
     except EvaluationError:
         name = "?"
     except Exception:  # a missing input Data or a broken engine must not block creation

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from resolwe_prefect.data import lifecycle
+from resolwe_prefect.descriptors.validation import DescriptorError, fill_descriptor
 from resolwe_prefect.data.dependencies import input_data_ids
 from resolwe_prefect.data.models import Data, DataDependency, DataStatus, Storage
 from resolwe_prefect.data.naming import render_data_name
@@ -33,13 +34,12 @@ class DataError(Exception):
 
 
 def compute_checksum(process: Process, input_values: dict) -> str:
-    """Hash the process slug, version and inputs; get-or-create reuses Data by it."""
-    payload = json.dumps(
-        {"input": input_values, "slug": process.slug, "version": str(process.version)},
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    """Resolwe's checksum of the inputs, process slug and version; get-or-create reuses Data by it."""
+    checksum = hashlib.sha256()
+    checksum.update(json.dumps(input_values, sort_keys=True).encode("utf-8"))
+    checksum.update(process.slug.encode("utf-8"))
+    checksum.update(str(process.version).encode("utf-8"))
+    return checksum.hexdigest()
 
 
 def resolve_process(process_ref: Any) -> Process:
@@ -102,31 +102,52 @@ def _lookup(model, pk: Any, field: str):
 
 
 def _assign_entity(data: Data, process: Process, parent_ids: list[int]) -> None:
-    """Put the Data object into an entity as Resolwe does for processes with ``entity.type``."""
+    """Put the Data object into an entity as Resolwe does for processes with ``entity.type``.
+
+    The entity comes from the ``entity.input`` input (or from all inputs):
+    none found, or ``always_create``, makes a new one; exactly one is reused;
+    several mean the object stays outside any entity.
+    """
+    from resolwe_prefect.descriptors.models import DescriptorSchema
     from resolwe_prefect.entities.models import Entity
 
     if not process.entity_type or data.entity_id is not None:
         return
     if process.entity_input:
-        value = data.input.get(process.entity_input)
-        source_ids = value if isinstance(value, list) else [value] if value is not None else []
+        value = _dotted(data.input, process.entity_input)
+        if value is None:
+            return
+        source_ids = value if isinstance(value, list) else [value]
     else:
         source_ids = parent_ids
-    candidates = list(
-        Entity.objects.filter(data__id__in=source_ids, type=process.entity_type).distinct()[:2]
-    )
-    if len(candidates) == 1 and not process.entity_always_create:
-        entity = candidates[0]
-    else:
+    candidates = list(Entity.objects.filter(data__id__in=source_ids, type=process.entity_type).distinct()[:2])
+    if not candidates or process.entity_always_create:
+        schema = None
+        if process.entity_descriptor_schema:
+            schema = DescriptorSchema.objects.filter(slug=process.entity_descriptor_schema).order_by("-version").first()
         entity = Entity.objects.create(
             name=data.name,
             type=process.entity_type,
             contributor=data.contributor,
             collection=data.collection,
+            descriptor_schema=schema,
+            tags=list(data.tags),
         )
+    elif len(candidates) == 1:
+        entity = candidates[0]
+    else:
+        return
     data.entity = entity
-    if entity.collection_id and data.collection_id is None:
+    if entity.collection_id:
         data.collection_id = entity.collection_id
+
+
+def _dotted(values: dict, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(values, dict) or part not in values:
+            return None
+        values = values[part]
+    return values
 
 
 @transaction.atomic
@@ -171,6 +192,10 @@ def create_data(
         if descriptor_schema is None:
             raise DataError({"descriptor_schema": [f"Invalid descriptor_schema slug \"{descriptor_schema_slug}\"."]})
 
+    try:
+        descriptor, descriptor_dirty = fill_descriptor(descriptor_schema, descriptor or {})
+    except DescriptorError as error:
+        raise DataError({"descriptor": error.messages}) from error
     limits = resource_limits(process, process_resources)
     data = Data(
         process=process,
@@ -181,7 +206,8 @@ def create_data(
         collection=collection,
         entity=entity,
         descriptor_schema=descriptor_schema,
-        descriptor=descriptor or {},
+        descriptor=descriptor,
+        descriptor_dirty=descriptor_dirty,
         process_resources=process_resources or {},
         process_cores=limits["cores"],
         process_memory=limits["memory"],

@@ -32,24 +32,12 @@ class NestedDescriptorSchemaSerializer(DescriptorSchemaSerializer):
 
 
 def check_descriptor(schema: DescriptorSchema | None, descriptor: dict) -> tuple[dict, bool]:
-    """Fill defaults into ``descriptor`` and tell whether it is *dirty*.
-
-    As in Resolwe, a descriptor that only lacks required values is stored and
-    flagged ``descriptor_dirty``; any other violation is a 400.
-    """
-    if schema is None:
-        return descriptor, False
+    """Fill defaults into ``descriptor`` and tell whether it is *dirty*; a 400 for anything else wrong."""
     from rest_framework import serializers as drf_serializers
 
-    from resolwe_prefect.processes.fields import fill_defaults, validate_values
+    from .validation import DescriptorError, fill_descriptor
 
-    if not isinstance(descriptor, dict):
-        raise drf_serializers.ValidationError({"descriptor": ["The descriptor must be an object."]})
-    descriptor = fill_defaults(schema.schema, descriptor)
-    errors = validate_values(schema.schema, descriptor, kind="descriptor")
-    invalid = [error for error in errors if error.code != "required"]
-    if invalid:
-        raise drf_serializers.ValidationError(
-            {"descriptor": [f"{e}{f' ({e.detail})' if e.detail else ''}" for e in invalid]}
-        )
-    return descriptor, bool(errors)
+    try:
+        return fill_descriptor(schema, descriptor)
+    except DescriptorError as error:
+        raise drf_serializers.ValidationError({"descriptor": error.messages}) from error

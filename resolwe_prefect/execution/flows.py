@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow
-from prefect.runtime import flow_run as current_flow_run
+from prefect.context import FlowRunContext
 from prefect.states import Cancelled, Failed
 
 from resolwe_prefect.execution.django_setup import ensure_django
@@ -41,8 +41,9 @@ FLOW_NAME = "resolwe-data"
 )
 async def process_data(data_id: int) -> Any:
     """Process Data ``data_id``; the run ends Failed exactly when the Data object ends in ER."""
-    flow_run_id = str(current_flow_run.id)
-    plan = await stage_inputs(data_id, flow_run_id)
+    flow_run = FlowRunContext.get().flow_run
+    flow_run_id = str(flow_run.id)
+    plan = await stage_inputs(data_id, flow_run_id, flow_run.idempotency_key)
     if plan is None:
         return Cancelled(message=f"Data {data_id} does not belong to flow run {flow_run_id} (deleted or restarted).")
     if (plan.process.get("run") or {}).get("language") == "workflow":

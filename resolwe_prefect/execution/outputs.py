@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.db import transaction
+
 from resolwe_prefect.execution import writeback
 from resolwe_prefect.execution.writeback import RunPlan
 
@@ -61,17 +63,24 @@ def collect_and_save_sync(plan: RunPlan, result: dict[str, Any]) -> dict[str, An
     errors = list(collected.errors)
     if result.get("message"):
         errors.insert(0, result["message"])
-    if not errors:
-        errors.extend(
-            f"{e.path}: {e.message}" if e.path else e.message
-            for e in validate_values(plan.process["output_schema"], collected.output, kind="output", check_required=False)
-        )
     output = collected.output
-    if not errors and report.annotations:
-        errors.extend(annotate(plan, report.annotations))
     if not errors:
-        output = store_json_outputs(plan, output, plan.process["output_schema"])
-        errors.extend(spawn_children(plan, report.spawned, exported))
+        # Everything that writes (Storage objects, annotations, spawned Data)
+        # happens together or not at all.
+        with transaction.atomic():
+            stored = store_json_outputs(plan, output, plan.process["output_schema"])
+            errors.extend(
+                f"{e.path}: {e.message}" if e.path else e.message
+                for e in validate_values(plan.process["output_schema"], stored, kind="output", check_required=False)
+            )
+            if not errors and report.annotations:
+                errors.extend(annotate(plan, report.annotations))
+            if not errors:
+                errors.extend(spawn_children(plan, report.spawned, exported))
+            if errors:
+                transaction.set_rollback(True)
+            else:
+                output = stored
     rc = report.rc if report.rc is not None else result["return_code"]
     ok = not errors
     written = writeback.finish(

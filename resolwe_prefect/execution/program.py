@@ -19,10 +19,9 @@ SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 def engine_for(plan: RunPlan):
     """The expression engine the process asks for (``requirements.expression-engine``)."""
-    from resolwe_prefect.expressions import get_engine
+    from resolwe_prefect.expressions.configured import configured_engine
 
-    name = (plan.process.get("requirements") or {}).get("expression-engine", "jinja")
-    return get_engine(name, settings.FLOW_EXPRESSION_ENGINES)
+    return configured_engine((plan.process.get("requirements") or {}).get("expression-engine", "jinja"))
 
 
 def program_context(plan: RunPlan, backend) -> dict[str, Any]:

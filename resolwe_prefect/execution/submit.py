@@ -38,6 +38,11 @@ def flow_run_tags(data: Data) -> list[str]:
     return [f"process:{data.process.slug}", f"process-type:{data.process.type}", f"scheduling:{data.process.scheduling_class}"]
 
 
+def idempotency_key(data: Data) -> str:
+    """One key per attempt of one Data object, unique even when a database is recreated and ids repeat."""
+    return f"resolwe-data-{data.pk}-{data.created.timestamp():.6f}-attempt-{data.attempt}"
+
+
 def submit_data(data_ids: list[int]) -> list[UUID]:
     """Create one flow run for each Data object that has none yet; return the flow run ids."""
     created: list[UUID] = []
@@ -51,7 +56,7 @@ def submit_data(data_ids: list[int]) -> list[UUID]:
                 parameters={"data_id": data.pk},
                 name=flow_run_name(data),
                 tags=flow_run_tags(data),
-                idempotency_key=f"resolwe-data-{data.pk}-attempt-{data.attempt}",
+                idempotency_key=idempotency_key(data),
             )
             Data.objects.filter(pk=data.pk, flow_run_id__isnull=True).update(
                 flow_run_id=flow_run.id, status=DataStatus.WAITING, scheduled=timezone.now(), modified=timezone.now()

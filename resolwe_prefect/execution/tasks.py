@@ -34,9 +34,9 @@ def db(function):
 
 
 @task(name="stage-inputs", cache_policy=NO_CACHE, retries=0)
-async def stage_inputs(data_id: int, flow_run_id: str) -> RunPlan | None:
+async def stage_inputs(data_id: int, flow_run_id: str, idempotency_key: str | None) -> RunPlan | None:
     """Bind the flow run to its Data object (PP) and prepare its directories."""
-    return await db(writeback.claim_data)(data_id, flow_run_id)
+    return await db(writeback.claim_data)(data_id, flow_run_id, idempotency_key)
 
 
 @task(name="run-workflow", cache_policy=NO_CACHE, retries=0)

@@ -53,13 +53,16 @@ def runtime_dir(data_id: int) -> Path:
     return Path(settings.STATE_DIR) / "runtime" / str(data_id)
 
 
-def claim_data(data_id: int, flow_run_id: str, flow_run_name: str | None = None) -> RunPlan | None:
+def claim_data(data_id: int, flow_run_id: str, idempotency_key: str | None = None) -> RunPlan | None:
     """Start an attempt: bind the flow run, reset the previous attempt's results, set PP.
 
-    Returns ``None`` when the Data object belongs to another flow run (this
-    one is stale) or no longer exists.
+    A Data object not yet bound to a flow run (the worker can be faster than
+    the submitter's own update) is bound only when the flow run's
+    idempotency key names this very attempt. Returns ``None`` when the Data
+    object belongs to another flow run (this one is stale) or no longer exists.
     """
     from resolwe_prefect.data.naming import render_data_name
+    from resolwe_prefect.execution.submit import idempotency_key as expected_key
 
     run_uuid = uuid.UUID(str(flow_run_id))
     with transaction.atomic():
@@ -67,6 +70,8 @@ def claim_data(data_id: int, flow_run_id: str, flow_run_name: str | None = None)
         if data is None:
             return None
         if data.flow_run_id is None:
+            if idempotency_key != expected_key(data):
+                return None
             data.flow_run_id = run_uuid
         elif data.flow_run_id != run_uuid:
             return None
