@@ -70,6 +70,7 @@ def main() -> None:
     parser.add_argument("--database-url")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="resolwe-prefect-bench-"))
+    home.chmod(0o755)  # programs run as an unprivileged user and must reach their Data directories
     process, info = start_stack(home, args.database_url)
     try:
         client = ApiClient(info["api"], "admin", "bench")

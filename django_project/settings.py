@@ -153,6 +153,8 @@ FLOW_EXECUTOR = {
     "BACKEND": os.environ.get("RESOLWE_PREFECT_BACKEND", "local"),
     # Extra environment variables handed to every program.
     "SET_ENV": _env_json("RESOLWE_PREFECT_SET_ENV", {}),
+    # The unprivileged user local programs run as when the worker is root ("" keeps root).
+    "RUN_AS": os.environ.get("RESOLWE_PREFECT_RUN_AS", "nobody"),
 }
 # Directories whose files may be given to upload processes by local path.
 FLOW_LOCAL_IMPORT_ROOTS = [p for p in os.environ.get("RESOLWE_PREFECT_IMPORT_ROOTS", "").split(os.pathsep) if p]

@@ -6,6 +6,8 @@ ORM is used synchronously here and reached from the tasks through threads.
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +70,28 @@ def resolve_uploads(schema: list[dict], values: dict, backend, plan: RunPlan) ->
                 if isinstance(item, dict) and item.get("file_temp"):
                     location = resolve_file_temp(item["file_temp"])
                     if isinstance(location, Path):
-                        location = backend.program_path(Path(plan.data_dir), location)
+                        location = backend.program_path(Path(plan.data_dir), stage_upload(location, plan))
                     item = {**item, "file_temp": location}
                 mapped.append(item)
             resolved[name] = mapped if isinstance(resolved[name], list) else mapped[0]
     return resolved
+
+
+def stage_upload(source: Path, plan: RunPlan) -> Path:
+    """Give the run its own link to an uploaded file, which the program may move or delete.
+
+    The upload itself stays where it is, read-only to the program, so a
+    restart finds it again and one program cannot touch another's uploads.
+    """
+    target_dir = Path(plan.runtime_dir) / "uploads"
+    target_dir.mkdir(exist_ok=True)
+    target = target_dir / source.name
+    if not target.exists():
+        try:
+            os.link(source, target)
+        except OSError:  # another filesystem: copy instead
+            shutil.copy2(source, target)
+    return target
 
 
 def run_secrets(plan: RunPlan) -> dict[str, str]:

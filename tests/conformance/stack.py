@@ -58,6 +58,7 @@ class Stack:
         self.backend = backend
         self.keep = keep
         self.tmp = Path(tempfile.mkdtemp(prefix="resolwe-conformance-"))
+        self.tmp.chmod(0o755)  # programs run as an unprivileged user and must reach their Data directories
         self.home = self.tmp / "home"
         self.database = f"resolwe_conformance_{uuid.uuid4().hex[:10]}"
         self.database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{self.database}"

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -50,8 +52,9 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory) -> Stack:
-    home = tmp_path_factory.mktemp("stack")
+def stack() -> Stack:
+    home = Path(tempfile.mkdtemp(prefix="resolwe-prefect-e2e-"))
+    home.chmod(0o755)  # programs run as an unprivileged user and must reach their Data directories
     database = f"resolwe_prefect_e2e_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(_admin_url(), autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{database}"')
@@ -89,3 +92,4 @@ def stack(tmp_path_factory) -> Stack:
                 os.killpg(process.pid, signal.SIGKILL)
         with psycopg.connect(_admin_url(), autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        shutil.rmtree(home, ignore_errors=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+
 import pytest
 import requests
 
@@ -33,8 +36,9 @@ def test_each_data_object_is_one_flow_run(stack):
     assert flow_run["state"]["type"] == "COMPLETED"
 
 
-def test_input_values_reach_the_shell_quoted(stack, tmp_path):
-    marker = tmp_path / "pwned"
+def test_input_values_reach_the_shell_quoted(stack):
+    # /tmp is writable by the program's unprivileged user, so an injection would leave the marker.
+    marker = Path("/tmp") / f"resolwe-e2e-pwned-{uuid.uuid4().hex}"
     text = f"a b; touch {marker} $(touch {marker}) `touch {marker}` 'q' \"d\""
     data = stack.client.create_data("e2e-echo", {"text": text})
     final = stack.wait([data["id"]])[data["id"]]
@@ -141,3 +145,15 @@ def test_crashed_flow_run_reaches_its_data_object(stack):
     final = stack.wait([data["id"]], timeout=60)[data["id"]]
     assert final["status"] == "ER"
     assert any("infrastructure lost" in error for error in final["process_error"])
+
+
+def test_programs_run_unprivileged_and_offline(stack):
+    """As root, the local backend runs programs as an unprivileged user with no network interfaces but lo."""
+    import os
+
+    data = stack.client.create_data("e2e-whoami", {})
+    final = stack.wait([data["id"]])[data["id"]]
+    assert final["status"] == "OK", final["process_error"]
+    if os.geteuid() == 0:
+        assert final["output"]["uid"] != 0
+        assert final["output"]["network"].split() == ["lo"]

@@ -4,7 +4,9 @@ The embedded default. Isolation is what the host offers without
 containers: the environment is scrubbed, memory is capped with
 ``RLIMIT_DATA`` (``prlimit``), and, when we run as root, the program gets
 private mount and network namespaces (``unshare``), so the network is off
-unless the process asks for it and ``/secrets`` shows only its own secrets.
+unless the process asks for it and ``/secrets`` shows only its own secrets,
+and it runs as an unprivileged user (``FLOW_EXECUTOR["RUN_AS"]``, default
+``nobody``) that owns only its own Data directory.
 Containers come through the Docker and Kubernetes backends.
 """
 
@@ -13,9 +15,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import pwd
 import shutil
 import signal
 from pathlib import Path
+
+from django.conf import settings
 
 from .base import OutputLine, ProgramJob, ProgramResult
 
@@ -37,10 +42,43 @@ class LocalBackend:
     def program_path(self, job_data_dir: Path, host_path: Path) -> str:
         return str(host_path)
 
+    @staticmethod
+    def run_as() -> pwd.struct_passwd | None:
+        """The unprivileged user programs run as, when we are root and one is configured."""
+        name = settings.FLOW_EXECUTOR.get("RUN_AS", "nobody")
+        if os.geteuid() != 0 or not name or shutil.which("setpriv") is None:
+            return None
+        return pwd.getpwnam(name)
+
+    @staticmethod
+    def hand_over(job: ProgramJob, user: pwd.struct_passwd) -> None:
+        """Give the program's user its own directories (and nothing else of ours).
+
+        Every directory above them must let others pass (``o+x``): we say so
+        rather than loosen permissions we did not set.
+        """
+        for top in (job.data_dir, job.runtime_dir):
+            for parent in Path(top).resolve().parents:
+                mode = parent.stat()
+                if not mode.st_mode & 0o001 and mode.st_uid != user.pw_uid:
+                    raise PermissionError(
+                        f"Programs run as {user.pw_name!r}, who cannot reach {top}: {parent} is not "
+                        f"traversable by others (chmod o+x it, or set RESOLWE_PREFECT_RUN_AS='' to run programs as root)."
+                    )
+        for top in (job.data_dir, job.runtime_dir):
+            for root, dirs, files in os.walk(top):
+                for name in (root, *(os.path.join(root, d) for d in dirs), *(os.path.join(root, f) for f in files)):
+                    os.chown(name, user.pw_uid, user.pw_gid, follow_symlinks=False)
+
     def command(self, job: ProgramJob, script_path: Path) -> tuple[list[str], dict[str, str]]:
-        """The full command line: limits and namespaces around ``bash script.sh``."""
+        """The full command line: user, limits and namespaces around ``bash script.sh``."""
         command = ["bash", "--noprofile", "--norc", str(script_path)]
         env = dict(job.env)
+        user = self.run_as()
+        if user is not None:
+            self.hand_over(job, user)
+            env["USER"] = env["LOGNAME"] = user.pw_name
+            command = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", "--", *command]
         if job.memory_mb and shutil.which("prlimit"):
             limit = int(job.memory_mb) * 1024 * 1024
             command = ["prlimit", f"--data={limit}:{limit}", "--", *command]
