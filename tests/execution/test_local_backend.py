@@ -1,9 +1,19 @@
 """The local backend: a subprocess with exactly the environment it is given."""
 
 import asyncio
+import os
+import tempfile
 from pathlib import Path
 
+import pytest
+
 from resolwe_prefect.execution.backends import ProgramJob, get_backend
+
+
+@pytest.fixture(autouse=True)
+def as_root(settings):
+    """Most tests look at the mechanics; privilege dropping has its own tests below."""
+    settings.FLOW_EXECUTOR = {**settings.FLOW_EXECUTOR, "RUN_AS": ""}
 
 
 def run(job: ProgramJob) -> tuple[int, str | None, list[str]]:
@@ -38,3 +48,27 @@ def test_timeout_kills_the_program(tmp_path):
     rc, message, _lines = run(job(tmp_path, "sleep 30", timeout=0.5))
     assert rc != 0
     assert "time limit" in message
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root")
+
+
+@needs_root
+def test_program_runs_as_the_unprivileged_user(settings):
+    settings.FLOW_EXECUTOR = {**settings.FLOW_EXECUTOR, "RUN_AS": "nobody"}
+    top = Path(tempfile.mkdtemp())
+    top.chmod(0o755)
+    rc, message, lines = run(job(top, "id -u; touch made-here"))
+    assert (rc, message) == (0, None)
+    assert lines[-1].strip() == "65534"
+    assert (top / "data" / "made-here").stat().st_uid == 65534
+
+
+@needs_root
+def test_unreachable_data_directory_is_a_clear_error(settings, tmp_path):
+    settings.FLOW_EXECUTOR = {**settings.FLOW_EXECUTOR, "RUN_AS": "nobody"}
+    hidden = tmp_path / "hidden"
+    hidden.mkdir(mode=0o700)
+    rc, message, _lines = run(job(hidden, "true"))
+    assert rc == 1
+    assert "not traversable by others" in message
