@@ -155,6 +155,11 @@ FLOW_EXECUTOR = {
     "SET_ENV": _env_json("RESOLWE_PREFECT_SET_ENV", {}),
     # The unprivileged user local programs run as when the worker is root ("" keeps root).
     "RUN_AS": os.environ.get("RESOLWE_PREFECT_RUN_AS", "nobody"),
+    # Docker backend: the image for processes that name none, and the container user.
+    "DOCKER_DEFAULT_IMAGE": os.environ.get("RESOLWE_PREFECT_DOCKER_IMAGE", "resolwe-prefect/base:bookworm"),
+    "DOCKER_USER": os.environ.get("RESOLWE_PREFECT_DOCKER_USER", "1000:1000"),
+    # Seconds an interactive (scheduling class IN) program may run.
+    "INTERACTIVE_TIMEOUT": float(os.environ.get("RESOLWE_PREFECT_INTERACTIVE_TIMEOUT", "300")),
 }
 # Directories whose files may be given to upload processes by local path.
 FLOW_LOCAL_IMPORT_ROOTS = [p for p in os.environ.get("RESOLWE_PREFECT_IMPORT_ROOTS", "").split(os.pathsep) if p]

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 
 from resolwe_prefect.execution import writeback
+from resolwe_prefect.execution.backends import ProgramJob
 from resolwe_prefect.execution.writeback import RunPlan
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -37,7 +38,7 @@ def program_context(plan: RunPlan, backend) -> dict[str, Any]:
         return data_summary(data)
 
     def file_path(data_id: int, path: str) -> str:
-        return backend.program_path(Path(plan.data_dir), writeback.data_dir(data_id) / path)
+        return program_path(backend, plan, writeback.data_dir(data_id) / path)
 
     requirements = dict(plan.process.get("requirements") or {})
     requirements["resources"] = {**requirements.get("resources", {}), **plan.limits}
@@ -70,7 +71,7 @@ def resolve_uploads(schema: list[dict], values: dict, backend, plan: RunPlan) ->
                 if isinstance(item, dict) and item.get("file_temp"):
                     location = resolve_file_temp(item["file_temp"])
                     if isinstance(location, Path):
-                        location = backend.program_path(Path(plan.data_dir), stage_upload(location, plan))
+                        location = program_path(backend, plan, stage_upload(location, plan))
                     item = {**item, "file_temp": location}
                 mapped.append(item)
             resolved[name] = mapped if isinstance(resolved[name], list) else mapped[0]
@@ -109,19 +110,46 @@ def run_secrets(plan: RunPlan) -> dict[str, str]:
     )
 
 
-def program_environment(plan: RunPlan) -> dict[str, str]:
-    """The program's whole environment: no credentials, no Prefect or Django settings."""
-    from resolwe_prefect.runtime.preamble import bin_dir
+def program_path(backend, plan: RunPlan, host_path: Path) -> str:
+    """Where this run's program sees one of our files."""
+    return backend.program_path(host_path, data_dir=Path(plan.data_dir), runtime_dir=Path(plan.runtime_dir))
 
+
+def program_environment(plan: RunPlan, backend) -> dict[str, str]:
+    """The program's whole environment: no credentials, no Prefect or Django settings."""
+    runtime = Path(plan.runtime_dir)
     env = {
-        "PATH": f"{bin_dir()}:{SYSTEM_PATH}",
-        "HOME": plan.data_dir,
-        "TMPDIR": str(Path(plan.runtime_dir) / "tmp"),
+        "PATH": f"{backend.bin_dir()}:{SYSTEM_PATH}",
+        "HOME": program_path(backend, plan, Path(plan.data_dir)),
+        "TMPDIR": program_path(backend, plan, runtime / "tmp"),
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
-        "RESOLWE_COMMANDS_FILE": str(Path(plan.runtime_dir) / "commands"),
+        "RESOLWE_COMMANDS_FILE": program_path(backend, plan, runtime / "commands"),
         "RESOLWE_HOST_URL": settings.RESOLWE_HOST_URL,
         "RESOLWE_DATA_ID": str(plan.data_id),
     }
     env.update({str(k): str(v) for k, v in settings.FLOW_EXECUTOR.get("SET_ENV", {}).items()})
     return env
+
+
+def program_job(plan: RunPlan, script: str, backend) -> ProgramJob:
+    """Everything the backend needs: the script, the environment, the limits and the inputs' directories."""
+    from resolwe_prefect.data.dependencies import input_data_ids
+
+    requirements = plan.process.get("requirements") or {}
+    timeout = None
+    if plan.process.get("scheduling_class") == "IN":
+        timeout = float(settings.FLOW_EXECUTOR.get("INTERACTIVE_TIMEOUT", 300))
+    return ProgramJob(
+        data_id=plan.data_id,
+        script=script,
+        data_dir=Path(plan.data_dir),
+        runtime_dir=Path(plan.runtime_dir),
+        env=program_environment(plan, backend),
+        cores=int(plan.limits.get("cores", 1)),
+        memory_mb=int(plan.limits.get("memory", 4096)),
+        network=bool(plan.limits.get("network", False)),
+        image=((requirements.get("executor") or {}).get("docker") or {}).get("image"),
+        timeout=timeout,
+        input_dirs=[writeback.data_dir(i) for i in input_data_ids(plan.process["input_schema"], plan.input)],
+    )

@@ -7,7 +7,6 @@ loop in the worker; the Django ORM is reached through threads.
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from resolwe_prefect.execution import outputs, program, writeback
-from resolwe_prefect.execution.backends import ProgramJob, get_backend
+from resolwe_prefect.execution.backends import get_backend
 from resolwe_prefect.execution.writeback import RunPlan
 from resolwe_prefect.secrets.services import SecretAccessError
 
@@ -65,7 +64,7 @@ async def run_workflow(plan: RunPlan) -> dict[str, Any]:
 async def render_program(plan: RunPlan) -> str:
     """Render the process's program with its inputs, every value shell-quoted unless ``|safe``."""
     from resolwe_prefect.expressions import EvaluationError
-    from resolwe_prefect.runtime.preamble import bin_dir, program_preamble
+    from resolwe_prefect.runtime.preamble import program_preamble
 
     run = plan.process.get("run") or {}
     language = run.get("language", "bash")
@@ -84,7 +83,7 @@ async def render_program(plan: RunPlan) -> str:
         raise ProgramError(f"Error in process script: {error}") from error
     except FileNotFoundError as error:
         raise ProgramError(str(error)) from error
-    return program_preamble(str(bin_dir())) + "\n" + rendered + "\n"
+    return program_preamble(backend.bin_dir()) + "\n" + rendered + "\n"
 
 
 @task(name="run-program", cache_policy=NO_CACHE, retries=0)
@@ -94,21 +93,7 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
 
     logger = get_run_logger()
     backend = get_backend(settings.FLOW_EXECUTOR["BACKEND"])
-    timeout = None
-    if plan.process.get("scheduling_class") == "IN":
-        timeout = float(os.environ.get("RESOLWE_PREFECT_INTERACTIVE_TIMEOUT", "300"))
-    job = ProgramJob(
-        data_id=plan.data_id,
-        script=script,
-        data_dir=Path(plan.data_dir),
-        runtime_dir=Path(plan.runtime_dir),
-        env=program.program_environment(plan),
-        cores=int(plan.limits.get("cores", 1)),
-        memory_mb=int(plan.limits.get("memory", 4096)),
-        network=bool(plan.limits.get("network", False)),
-        image=((plan.process.get("requirements") or {}).get("executor", {}).get("docker", {}) or {}).get("image"),
-        timeout=timeout,
-    )
+    job = program.program_job(plan, script, backend)
     secrets = await db(program.run_secrets)(plan)
     if secrets:
         from resolwe_prefect.secrets.services import write_secret_files

@@ -15,14 +15,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-import pwd
 import shutil
 import signal
 from pathlib import Path
 
 from django.conf import settings
 
-from .base import OutputLine, ProgramJob, ProgramResult
+from .base import OutputLine, ProgramJob, ProgramResult, hand_over, user_ids
 
 SECRETS_MOUNT = "/secrets"
 OUTPUT_CHUNK = 64 * 1024
@@ -39,36 +38,21 @@ class LocalBackend:
 
     name = "local"
 
-    def program_path(self, job_data_dir: Path, host_path: Path) -> str:
+    def program_path(self, host_path: Path, *, data_dir: Path, runtime_dir: Path) -> str:
         return str(host_path)
 
+    def bin_dir(self) -> str:
+        from resolwe_prefect.runtime.preamble import bin_dir
+
+        return str(bin_dir())
+
     @staticmethod
-    def run_as() -> pwd.struct_passwd | None:
+    def run_as() -> tuple[int, int, str] | None:
         """The unprivileged user programs run as, when we are root and one is configured."""
-        name = settings.FLOW_EXECUTOR.get("RUN_AS", "nobody")
-        if os.geteuid() != 0 or not name or shutil.which("setpriv") is None:
+        spec = settings.FLOW_EXECUTOR.get("RUN_AS", "nobody")
+        if os.geteuid() != 0 or not spec or shutil.which("setpriv") is None:
             return None
-        return pwd.getpwnam(name)
-
-    @staticmethod
-    def hand_over(job: ProgramJob, user: pwd.struct_passwd) -> None:
-        """Give the program's user its own directories (and nothing else of ours).
-
-        Every directory above them must let others pass (``o+x``): we say so
-        rather than loosen permissions we did not set.
-        """
-        for top in (job.data_dir, job.runtime_dir):
-            for parent in Path(top).resolve().parents:
-                mode = parent.stat()
-                if not mode.st_mode & 0o001 and mode.st_uid != user.pw_uid:
-                    raise PermissionError(
-                        f"Programs run as {user.pw_name!r}, who cannot reach {top}: {parent} is not "
-                        f"traversable by others (chmod o+x it, or set RESOLWE_PREFECT_RUN_AS='' to run programs as root)."
-                    )
-        for top in (job.data_dir, job.runtime_dir):
-            for root, dirs, files in os.walk(top):
-                for name in (root, *(os.path.join(root, d) for d in dirs), *(os.path.join(root, f) for f in files)):
-                    os.chown(name, user.pw_uid, user.pw_gid, follow_symlinks=False)
+        return user_ids(spec)
 
     def command(self, job: ProgramJob, script_path: Path) -> tuple[list[str], dict[str, str]]:
         """The full command line: user, limits and namespaces around ``bash script.sh``."""
@@ -76,9 +60,10 @@ class LocalBackend:
         env = dict(job.env)
         user = self.run_as()
         if user is not None:
-            self.hand_over(job, user)
-            env["USER"] = env["LOGNAME"] = user.pw_name
-            command = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", "--", *command]
+            uid, gid, name = user
+            hand_over(job, uid, gid, name)
+            env["USER"] = env["LOGNAME"] = name
+            command = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--", *command]
         if job.memory_mb and shutil.which("prlimit"):
             limit = int(job.memory_mb) * 1024 * 1024
             command = ["prlimit", f"--data={limit}:{limit}", "--", *command]

@@ -1,0 +1,138 @@
+"""Run a program in its own Docker container, with the process's limits.
+
+The flow run stays light and outside the container; the image only needs a
+POSIX shell, because the ``re-*`` utilities and the script are mounted in
+from our side. Layout inside the container:
+
+    /data                 the Data object's directory (read-write, the working directory)
+    /inputs/<data id>     the Data directories of its inputs (read-only)
+    /runtime              script, commands file, temp dir, staged uploads
+    /opt/resolwe/bin      the re-* utilities (read-only)
+    /secrets              the secrets the process may see (read-only), when there are any
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+from pathlib import Path
+
+from django.conf import settings
+
+from .base import OutputLine, ProgramJob, ProgramResult, hand_over, user_ids
+
+BIN_MOUNT = "/opt/resolwe/bin"
+
+
+class DockerBackend:
+    """One container per program, removed after the run."""
+
+    name = "docker"
+
+    def __init__(self, client=None) -> None:
+        self._client = client
+
+    @property
+    def client(self):
+        if self._client is None:
+            import docker
+
+            self._client = docker.from_env()
+        return self._client
+
+    def program_path(self, host_path: Path, *, data_dir: Path, runtime_dir: Path) -> str:
+        host_path = Path(host_path)
+        data_root = Path(settings.FLOW_EXECUTOR["DATA_DIR"])
+        for root, mount in ((data_dir, "/data"), (runtime_dir, "/runtime")):
+            if host_path == root or host_path.is_relative_to(root):
+                return str(Path(mount) / host_path.relative_to(root))
+        if host_path.is_relative_to(data_root):
+            return str(Path("/inputs") / host_path.relative_to(data_root))
+        raise ValueError(f"{host_path} is not visible inside the container")
+
+    def bin_dir(self) -> str:
+        return BIN_MOUNT
+
+    def container_options(self, job: ProgramJob) -> dict:
+        """Mounts, limits, user and network of the container (docker-py ``containers.create`` arguments)."""
+        from resolwe_prefect.runtime.preamble import bin_dir
+
+        volumes = {
+            str(job.data_dir): {"bind": "/data", "mode": "rw"},
+            str(job.runtime_dir): {"bind": "/runtime", "mode": "rw"},
+            str(bin_dir()): {"bind": BIN_MOUNT, "mode": "ro"},
+        }
+        for input_dir in job.input_dirs:
+            volumes[str(input_dir)] = {"bind": f"/inputs/{input_dir.name}", "mode": "ro"}
+        if job.secrets_dir is not None:
+            volumes[str(job.secrets_dir)] = {"bind": "/secrets", "mode": "ro"}
+        memory = f"{int(job.memory_mb)}m"
+        uid, gid, _name = user_ids(settings.FLOW_EXECUTOR.get("DOCKER_USER", "1000:1000"))
+        return {
+            "image": job.image or settings.FLOW_EXECUTOR["DOCKER_DEFAULT_IMAGE"],
+            "command": ["bash", "--noprofile", "--norc", "/runtime/script.sh"],
+            "working_dir": "/data",
+            "environment": job.env,
+            "user": f"{uid}:{gid}",
+            "volumes": volumes,
+            "nano_cpus": int(job.cores * 1e9),
+            "mem_limit": memory,
+            "memswap_limit": memory,
+            "network_mode": "bridge" if job.network else "none",
+            "labels": {"resolwe.data_id": str(job.data_id)},
+            "detach": True,
+        }
+
+    async def run(self, job: ProgramJob, on_output: OutputLine) -> ProgramResult:
+        (job.runtime_dir / "script.sh").write_text(job.script)
+        options = self.container_options(job)
+        uid, gid, name = user_ids(options["user"])
+        try:
+            hand_over(job, uid, gid, name)
+        except PermissionError as error:
+            return ProgramResult(return_code=1, message=str(error))
+        try:
+            container = await asyncio.to_thread(self.client.containers.create, **options)
+        except Exception as error:  # noqa: BLE001 - a missing image or a refused mount is the run's error
+            return ProgramResult(return_code=1, message=f"Could not create the container: {error}")
+        try:
+            await asyncio.to_thread(container.start)
+            await asyncio.wait_for(self._stream(container, on_output), timeout=job.timeout)
+            status = await asyncio.to_thread(container.wait)
+            await asyncio.to_thread(container.reload)
+            return_code = int(status.get("StatusCode", 1))
+            if container.attrs.get("State", {}).get("OOMKilled"):
+                return ProgramResult(return_code, f"Process was killed: it ran out of memory (limit {job.memory_mb} MB).")
+            return ProgramResult(return_code)
+        except asyncio.TimeoutError:
+            await asyncio.to_thread(container.kill)
+            return ProgramResult(137, f"Process exceeded the time limit of {job.timeout:g} s.")
+        finally:
+            await asyncio.to_thread(container.remove, force=True)
+
+    async def _stream(self, container, on_output: OutputLine) -> None:
+        """Relay the container's output lines from docker-py's blocking stream."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+        def pump() -> None:
+            try:
+                for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True):
+                    loop.call_soon_threadsafe(queue.put_nowait, chunk)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+
+        threading.Thread(target=pump, daemon=True, name=f"docker-logs-{container.id[:12]}").start()
+        pending = b""
+        while (chunk := await queue.get()) is not None:
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                result = on_output((line + b"\n").decode(errors="replace"))
+                if inspect.isawaitable(result):
+                    await result
+        if pending:
+            result = on_output(pending.decode(errors="replace"))
+            if inspect.isawaitable(result):
+                await result
