@@ -23,6 +23,7 @@ up: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-docker.sh
 	$(VENV)/bin/python -m pytest
 
 unit: $(STAMP)

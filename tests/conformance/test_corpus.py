@@ -25,15 +25,31 @@ KNOWN_FAILURES: dict[str, str] = {
 }
 
 
+def _docker_ready() -> bool:
+    try:
+        import docker
+
+        docker.from_env().images.get("resolwe-prefect/base:bookworm")
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
 @pytest.mark.e2e
-def test_conformance_corpus(capsys):
+@pytest.mark.parametrize("backend", ["local", "docker"])
+def test_conformance_corpus(backend, capsys):
     if not (CORPUS / "cases").is_dir():
         pytest.skip(f"no conformance corpus at {CORPUS}")
+    if backend == "docker" and not _docker_ready():
+        pytest.skip("no Docker engine with resolwe-prefect/base:bookworm (scripts/ensure-docker.sh sets one up)")
     result = subprocess.run(
-        [sys.executable, str(RUNNER), "--corpus", str(CORPUS)], capture_output=True, text=True, timeout=40 * 60
+        [sys.executable, str(RUNNER), "--corpus", str(CORPUS), "--backend", backend],
+        capture_output=True,
+        text=True,
+        timeout=40 * 60,
     )
     with capsys.disabled():  # CI shows every PASS/FAIL/SKIP line and the runner's summary
-        print("\n" + result.stdout)
+        print(f"\n[conformance, {backend} backend]\n" + result.stdout)
         if result.returncode not in (0, 1):
             print(result.stderr, file=sys.stderr)
     summary = [line for line in result.stdout.splitlines() if re.fullmatch(r"\d+ passed, \d+ failed, \d+ skipped", line)]

@@ -1,0 +1,98 @@
+"""The Docker backend against the real engine: limits, mounts, user, network, OOM and removal.
+
+Needs a running Docker engine and the locally built base image
+(``scripts/ensure-docker.sh`` provides both; ``make test`` runs it first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from resolwe_prefect.execution.backends import ProgramJob
+from resolwe_prefect.execution.backends.docker import DockerBackend
+
+IMAGE = "resolwe-prefect/base:bookworm"
+
+
+def _engine():
+    try:
+        import docker
+
+        client = docker.from_env()
+        client.images.get(IMAGE)
+        return client
+    except Exception as error:  # noqa: BLE001
+        pytest.skip(f"no Docker engine with {IMAGE}: {error}")
+
+
+@pytest.fixture
+def backend():
+    return DockerBackend(_engine())
+
+
+@pytest.fixture
+def dirs(settings):
+    top = Path(tempfile.mkdtemp(prefix="resolwe-docker-test-"))
+    top.chmod(0o755)
+    data_root = top / "data"
+    settings.FLOW_EXECUTOR = {**settings.FLOW_EXECUTOR, "DATA_DIR": data_root, "DOCKER_DEFAULT_IMAGE": IMAGE}
+    data_dir, runtime_dir, input_dir = data_root / "2", top / "runtime" / "2", data_root / "1"
+    for path in (data_dir, runtime_dir / "tmp", input_dir):
+        path.mkdir(parents=True)
+    (input_dir / "in.txt").write_text("from the input\n")
+    return data_dir, runtime_dir, input_dir
+
+
+def run(backend, dirs, script: str, **options):
+    data_dir, runtime_dir, input_dir = dirs
+    job = ProgramJob(
+        data_id=2, script=script, data_dir=data_dir, runtime_dir=runtime_dir,
+        env={"PATH": "/opt/resolwe/bin:/usr/bin:/bin", "HOME": "/data"}, input_dirs=[input_dir], **options,
+    )
+    lines: list[str] = []
+    result = asyncio.run(backend.run(job, lines.append))
+    return result, "".join(lines)
+
+
+def test_program_runs_unprivileged_with_its_mounts(backend, dirs):
+    result, output = run(backend, dirs, "id -u; pwd; cat /inputs/1/in.txt; echo out > result.txt; ls /opt/resolwe/bin/re-save")
+    assert result.return_code == 0, output
+    assert output.splitlines()[:3] == ["1000", "/data", "from the input"]
+    assert (dirs[0] / "result.txt").read_text() == "out\n"
+
+
+def test_inputs_are_read_only_and_network_is_off(backend, dirs):
+    result, output = run(backend, dirs, "touch /inputs/1/x || echo read-only; awk -F: 'NR > 2 {print $1}' /proc/net/dev")
+    assert result.return_code == 0, output
+    assert "read-only" in output
+    assert output.splitlines()[-1].strip() == "lo"
+
+
+def test_limits_reach_the_container(backend, dirs):
+    job = ProgramJob(data_id=2, script="true", data_dir=dirs[0], runtime_dir=dirs[1], env={}, cores=2, memory_mb=300)
+    options = backend.container_options(job)
+    assert options["nano_cpus"] == 2_000_000_000
+    assert options["mem_limit"] == options["memswap_limit"] == "300m"
+    assert options["network_mode"] == "none"
+
+
+def test_out_of_memory_is_reported(backend, dirs):
+    result, _output = run(backend, dirs, "yes | tr \\\\n x | head -c $((1024*1024*200)) | grep n", memory_mb=16)
+    assert result.return_code != 0
+    assert result.message and "out of memory" in result.message
+
+
+def test_time_limit_kills_and_removes_the_container(backend, dirs):
+    result, _output = run(backend, dirs, "sleep 30", timeout=1)
+    assert "time limit" in result.message
+    assert not backend.client.containers.list(all=True, filters={"label": "resolwe.data_id=2"})
+
+
+def test_missing_image_is_an_error_not_a_crash(backend, dirs):
+    result, _output = run(backend, dirs, "true", image="resolwe-prefect/does-not-exist:1")
+    assert result.return_code != 0
+    assert "Could not create the container" in result.message
