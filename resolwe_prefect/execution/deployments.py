@@ -8,6 +8,8 @@ no ``prefect deploy`` step.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from uuid import UUID
 
 from django.conf import settings
@@ -24,25 +26,34 @@ def deployment_name() -> tuple[str, str]:
     return flow_name, name
 
 
-async def ensure_work_pool(name: str, pool_type: str = "process") -> None:
+async def ensure_work_pool(name: str, pool_type: str = "process", base_job_template: dict | None = None) -> None:
     """Create a work pool unless it exists."""
     async with get_client() as client:
         try:
             await client.read_work_pool(name)
         except ObjectNotFound:
+            pool = WorkPoolCreate(name=name, type=pool_type, base_job_template=base_job_template or {})
             try:
-                await client.create_work_pool(WorkPoolCreate(name=name, type=pool_type))
+                await client.create_work_pool(pool)
             except ObjectAlreadyExists:
                 pass
 
 
-WORK_POOLS = {"resolwe-local": "process", "resolwe-process": "process"}
+DEPLOYMENTS_DIR = Path(__file__).resolve().parents[2] / "deployments"
+# Pool name -> (worker type, base job template file under deployments/, or None for the type's default).
+WORK_POOLS: dict[str, tuple[str, str | None]] = {
+    "resolwe-local": ("process", None),
+    "resolwe-process": ("process", None),
+    "resolwe-docker": ("docker", "docker/base-job-template.json"),
+    "resolwe-kubernetes": ("kubernetes", "kubernetes/base-job-template.json"),
+}
 
 
 async def ensure_work_pools() -> list[str]:
-    """Create every pool ``prefect.yaml`` deploys to; return their names."""
-    for name, pool_type in WORK_POOLS.items():
-        await ensure_work_pool(name, pool_type)
+    """Create every pool ``prefect.yaml`` deploys to, with the base job templates in ``deployments/``."""
+    for name, (pool_type, template) in WORK_POOLS.items():
+        base = json.loads((DEPLOYMENTS_DIR / template).read_text()) if template else None
+        await ensure_work_pool(name, pool_type, base)
     return list(WORK_POOLS)
 
 

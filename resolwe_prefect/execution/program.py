@@ -151,5 +151,6 @@ def program_job(plan: RunPlan, script: str, backend) -> ProgramJob:
         network=bool(plan.limits.get("network", False)),
         image=((requirements.get("executor") or {}).get("docker") or {}).get("image"),
         timeout=timeout,
+        scheduling_class=plan.process.get("scheduling_class") or "BA",
         input_dirs=[writeback.data_dir(i) for i in input_data_ids(plan.process["input_schema"], plan.input)],
     )

@@ -24,7 +24,9 @@ def test_prefect_deploy_all_and_process_pool_worker(stack):
     deployed = subprocess.run([*PREFECT, "deploy", "--all"], env=env, cwd=ROOT, capture_output=True, text=True)
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     names = {d["name"] for d in requests.post(f"{stack.prefect_api}/deployments/filter", json={}, timeout=30).json()}
-    assert {"local", "process"} <= names
+    assert {"local", "process", "docker", "kubernetes"} <= names
+    pools = {p["name"]: p["type"] for p in requests.post(f"{stack.prefect_api}/work_pools/filter", json={}, timeout=30).json()}
+    assert pools["resolwe-docker"] == "docker" and pools["resolwe-kubernetes"] == "kubernetes"
 
     worker = subprocess.Popen(
         [*PREFECT, "worker", "start", "--pool", "resolwe-process"],

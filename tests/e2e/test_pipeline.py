@@ -24,6 +24,18 @@ def _flow_run(stack, flow_run_id: str) -> dict:
     return response.json()
 
 
+def _final_state(stack, flow_run_id: str, timeout: float = 30) -> str:
+    """The flow run's state type once it is final (the Data object is written just before it)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        state = _flow_run(stack, flow_run_id)["state"]["type"]
+        if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") or time.monotonic() > deadline:
+            return state
+        time.sleep(0.1)
+
+
 def test_each_data_object_is_one_flow_run(stack):
     data = stack.client.create_data("e2e-echo", {"text": "hello"})
     final = stack.wait([data["id"]])[data["id"]]
@@ -33,7 +45,7 @@ def test_each_data_object_is_one_flow_run(stack):
     assert flow_run["parameters"] == {"data_id": data["id"]}
     assert f"data-{data['id']}" in flow_run["name"] and "e2e-echo" in flow_run["name"]
     assert "process:e2e-echo" in flow_run["tags"] and "process-type:data:e2e:echo:" in flow_run["tags"]
-    assert flow_run["state"]["type"] == "COMPLETED"
+    assert _final_state(stack, final["flow_run_id"]) == "COMPLETED"
 
 
 def test_input_values_reach_the_shell_quoted(stack):
@@ -67,7 +79,7 @@ def test_failure_propagates_to_dependants(stack):
     assert results[dependant["id"]]["status"] == "ER"
     assert "One or more inputs have status ERROR" in results[dependant["id"]]["process_error"]
     assert results[dependant["id"]]["output"] == {}
-    assert _flow_run(stack, results[failing["id"]]["flow_run_id"])["state"]["type"] == "FAILED"
+    assert _final_state(stack, results[failing["id"]]["flow_run_id"]) == "FAILED"
 
 
 def test_dependant_waits_then_starts_after_its_input(stack):

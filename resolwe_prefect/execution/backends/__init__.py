@@ -19,4 +19,8 @@ def get_backend(name: str) -> Backend:
         from .docker import DockerBackend
 
         return DockerBackend()
+    if name == "kubernetes":
+        from .kubernetes import KubernetesBackend
+
+        return KubernetesBackend()
     raise ValueError(f"Unknown program backend: {name!r}")

@@ -29,6 +29,7 @@ class ProgramJob:
     network: bool = False
     image: str | None = None
     timeout: float | None = None
+    scheduling_class: str = "BA"  # Resolwe's IN (interactive) or BA (batch)
     input_dirs: list[Path] = field(default_factory=list)  # Data directories of the inputs (read-only)
     secrets_dir: Path | None = None  # files the program reads as /secrets/<handle>
 
