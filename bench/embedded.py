@@ -1,6 +1,6 @@
 """Bench the embedded stack: POST→OK latency of a trivial process, and 100 independent Data objects.
 
-    python bench/embedded.py [--runs 20] [--fanout 100] [--database-url URL]
+    python bench/embedded.py [--runs 20] [--fanout 100] [--database-url URL] [--backend local|docker]
 
 Starts its own ``resolwe-prefect up`` in a temporary home (SQLite unless
 ``--database-url`` is given) and prints medians with min and max.
@@ -31,9 +31,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_stack(home: Path, database_url: str | None) -> tuple[subprocess.Popen, dict]:
+def start_stack(home: Path, database_url: str | None, backend: str) -> tuple[subprocess.Popen, dict]:
     env = {
         **os.environ,
+        "RESOLWE_PREFECT_BACKEND": backend,
         "RESOLWE_PREFECT_HOME": str(home),
         "RESOLWE_PREFECT_ADMIN_PASSWORD": "bench",
         "RESOLWE_PREFECT_PROCESS_PATHS": str(HERE / "processes"),
@@ -68,10 +69,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--fanout", type=int, default=100)
     parser.add_argument("--database-url")
+    parser.add_argument("--backend", default="local", choices=["local", "docker"])
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="resolwe-prefect-bench-"))
     home.chmod(0o755)  # programs run as an unprivileged user and must reach their Data directories
-    process, info = start_stack(home, args.database_url)
+    process, info = start_stack(home, args.database_url, args.backend)
     try:
         client = ApiClient(info["api"], "admin", "bench")
         wait_ok(client, client.create_data("bench-trivial", {"n": -1})["id"])  # warm-up
@@ -86,7 +88,7 @@ def main() -> None:
         submitted = time.perf_counter() - started
         statuses = [wait_ok(client, data_id, timeout=600)["status"] for data_id in ids]
         wall = time.perf_counter() - started
-        print(f"database: {args.database_url or 'SQLite (embedded default)'}; backend: local; machine: {os.cpu_count()} cores")
+        print(f"database: {args.database_url or 'SQLite (embedded default)'}; backend: {args.backend}; machine: {os.cpu_count()} cores")
         print(
             f"POST -> OK, trivial process, n={args.runs}: median {statistics.median(latencies):.3f} s "
             f"(min {min(latencies):.3f} s, max {max(latencies):.3f} s)"

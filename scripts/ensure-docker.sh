@@ -19,7 +19,15 @@ TIMEOUT="${DOCKER_START_TIMEOUT:-60}"
 log() { printf '[ensure-docker] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-[ "$(id -u)" = 0 ] || die "must run as root (installs packages and starts dockerd)"
+# Already usable (e.g. a developer's own Docker): nothing to do.
+if docker info >/dev/null 2>&1 && docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+    exit 0
+fi
+# Without root we can neither install nor start dockerd: the Docker tests then skip, saying why.
+if [ "$(id -u)" != 0 ]; then
+    log "WARNING: not root and no usable Docker with $BASE_IMAGE: the Docker backend tests will be skipped"
+    exit 0
+fi
 
 # --- packages -------------------------------------------------------------------------------
 missing=()
