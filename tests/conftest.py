@@ -1,1 +1,39 @@
-"""Shared test configuration; the database choice lives in ``tests/settings.py``."""
+"""Shared test fixtures: the actors the REST API and services are exercised as.
+
+The database choice lives in ``tests/settings.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+
+@pytest.fixture
+def admin(db):
+    return get_user_model().objects.create_superuser("admin", "admin@example.com", "pw", first_name="Ad")
+
+
+@pytest.fixture
+def contributor(db):
+    return get_user_model().objects.create_user("contributor", "contributor@example.com", "pw")
+
+
+@pytest.fixture
+def admin_client(admin) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(admin)
+    return client
+
+
+@pytest.fixture
+def user_client(contributor) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(contributor)
+    return client
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()

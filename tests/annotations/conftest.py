@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
-from rest_framework.test import APIClient
 
 from resolwe_prefect.annotations import services
 from resolwe_prefect.data.models import Data
@@ -21,35 +19,6 @@ FIELD_SPECS = [
     {"group": "biospecimen", "group_sort_order": 2, "name": "code", "sort_order": 3, "type": "STRING",
      "validator_regex": "^[A-Z]{2}$"},
 ]  # fmt: skip
-
-
-@pytest.fixture
-def admin(db):
-    return get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
-
-
-@pytest.fixture
-def contributor(db):
-    return get_user_model().objects.create_user("contributor", "contributor@example.com", "pw")
-
-
-@pytest.fixture
-def admin_client(admin) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(admin)
-    return client
-
-
-@pytest.fixture
-def user_client(contributor) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(contributor)
-    return client
-
-
-@pytest.fixture
-def anon_client() -> APIClient:
-    return APIClient()
 
 
 @pytest.fixture

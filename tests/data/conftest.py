@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.auth import get_user_model
 
 from resolwe_prefect.data import lifecycle
 from resolwe_prefect.processes.models import Process
@@ -19,11 +18,6 @@ def submitted(settings):
     SUBMITTED.clear()
     yield SUBMITTED
     lifecycle._submitter.cache_clear()
-
-
-@pytest.fixture
-def admin(db):
-    return get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
 
 
 def make_process(user, slug, *, inputs=(), outputs=(), data_name=None, **fields) -> Process:

@@ -36,6 +36,17 @@ def _final_state(stack, flow_run_id: str, timeout: float = 30) -> str:
         time.sleep(0.1)
 
 
+def _wait_for_status(stack, data_id: int, status: str, timeout: float = 60) -> dict:
+    """The Data object once it reaches ``status`` (e.g. PR, when its program is running)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while (data := stack.client.get_data(data_id))["status"] != status:
+        assert time.monotonic() < deadline, f"data {data_id} stayed {data['status']}"
+        time.sleep(0.1)
+    return data
+
+
 def test_each_data_object_is_one_flow_run(stack):
     data = stack.client.create_data("e2e-echo", {"text": "hello"})
     final = stack.wait([data["id"]])[data["id"]]
@@ -118,11 +129,7 @@ def test_operator_cancel_from_prefect_ends_data_in_error(stack):
     import time
 
     data = stack.client.create_data("e2e-sleep", {"seconds": 60})
-    deadline = time.monotonic() + 60
-    while stack.client.get_data(data["id"])["status"] != "PR":
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    flow_run_id = stack.client.get_data(data["id"])["flow_run_id"]
+    flow_run_id = _wait_for_status(stack, data["id"], "PR")["flow_run_id"]
     response = requests.post(
         f"{stack.prefect_api}/flow_runs/{flow_run_id}/set_state",
         json={"state": {"type": "CANCELLING", "name": "Cancelling"}, "force": True},
@@ -140,14 +147,9 @@ def test_operator_cancel_from_prefect_ends_data_in_error(stack):
 
 def test_crashed_flow_run_reaches_its_data_object(stack):
     """A flow run that crashes with no hook (set Crashed from outside) still ends its Data object in ER."""
-    import time
 
     data = stack.client.create_data("e2e-sleep", {"seconds": 5})
-    deadline = time.monotonic() + 60
-    while stack.client.get_data(data["id"])["status"] != "PR":
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    flow_run_id = stack.client.get_data(data["id"])["flow_run_id"]
+    flow_run_id = _wait_for_status(stack, data["id"], "PR")["flow_run_id"]
     response = requests.post(
         f"{stack.prefect_api}/flow_runs/{flow_run_id}/set_state",
         json={"state": {"type": "CRASHED", "name": "Crashed", "message": "infrastructure lost"}, "force": True},

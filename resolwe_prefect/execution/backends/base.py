@@ -92,3 +92,22 @@ def user_ids(spec: str) -> tuple[int, int, str]:
         return uid, int(group) if group.isdigit() else uid, name
     entry = pwd.getpwnam(user)
     return entry.pw_uid, int(group) if group.isdigit() else entry.pw_gid, entry.pw_name
+
+
+BIN_MOUNT = "/opt/resolwe/bin"
+
+
+def container_path(host_path: Path, *, data_dir: Path, runtime_dir: Path, data_root: Path) -> str:
+    """Where a program in a container or pod sees one of our files.
+
+    The layout both container backends use: the Data object's directory at
+    ``/data``, our side of the run at ``/runtime``, input Data directories at
+    ``/inputs/<id>``; nothing else of ours is visible.
+    """
+    host_path = Path(host_path)
+    for root, mount in ((data_dir, "/data"), (runtime_dir, "/runtime")):
+        if host_path == root or host_path.is_relative_to(root):
+            return str(Path(mount) / host_path.relative_to(root))
+    if host_path.is_relative_to(data_root):
+        return str(Path("/inputs") / host_path.relative_to(data_root))
+    raise ValueError(f"{host_path} is not visible to the program")

@@ -20,10 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .base import OutputLine, ProgramJob, ProgramResult, hand_over, user_ids
-
-BIN_MOUNT = "/opt/resolwe/bin"
-
+from .base import BIN_MOUNT, OutputLine, ProgramJob, ProgramResult, container_path, hand_over, user_ids
 
 class DockerBackend:
     """One container per program, removed after the run."""
@@ -42,14 +39,8 @@ class DockerBackend:
         return self._client
 
     def program_path(self, host_path: Path, *, data_dir: Path, runtime_dir: Path) -> str:
-        host_path = Path(host_path)
         data_root = Path(settings.FLOW_EXECUTOR["DATA_DIR"])
-        for root, mount in ((data_dir, "/data"), (runtime_dir, "/runtime")):
-            if host_path == root or host_path.is_relative_to(root):
-                return str(Path(mount) / host_path.relative_to(root))
-        if host_path.is_relative_to(data_root):
-            return str(Path("/inputs") / host_path.relative_to(data_root))
-        raise ValueError(f"{host_path} is not visible inside the container")
+        return container_path(host_path, data_dir=data_dir, runtime_dir=runtime_dir, data_root=data_root)
 
     def bin_dir(self) -> str:
         return BIN_MOUNT

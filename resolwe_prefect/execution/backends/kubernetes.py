@@ -51,9 +51,8 @@ from typing import Any
 
 from django.conf import settings
 
-from .base import OutputLine, ProgramJob, ProgramResult, hand_over, user_ids
+from .base import BIN_MOUNT, OutputLine, ProgramJob, ProgramResult, container_path, hand_over, user_ids
 
-BIN_MOUNT = "/opt/resolwe/bin"
 SECRETS_MOUNT = "/secrets"
 CONTAINER = "program"
 APP_LABEL = "resolwe-prefect"
@@ -211,14 +210,8 @@ class KubernetesBackend:
     # --- paths (as the Docker backend) -------------------------------------------------------
 
     def program_path(self, host_path: Path, *, data_dir: Path, runtime_dir: Path) -> str:
-        host_path = Path(host_path)
         data_root = Path(settings.FLOW_EXECUTOR["DATA_DIR"])
-        for root, mount in ((data_dir, "/data"), (runtime_dir, "/runtime")):
-            if host_path == root or host_path.is_relative_to(root):
-                return str(Path(mount) / host_path.relative_to(root))
-        if host_path.is_relative_to(data_root):
-            return str(Path("/inputs") / host_path.relative_to(data_root))
-        raise ValueError(f"{host_path} is not visible inside the program's pod")
+        return container_path(host_path, data_dir=data_dir, runtime_dir=runtime_dir, data_root=data_root)
 
     def bin_dir(self) -> str:
         return BIN_MOUNT
