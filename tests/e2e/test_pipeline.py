@@ -171,3 +171,31 @@ def test_programs_run_unprivileged_and_offline(stack):
     if os.geteuid() == 0:
         assert final["output"]["uid"] != 0
         assert final["output"]["network"].split() == ["lo"]
+
+
+def test_operator_retry_from_prefect_reruns_the_same_flow_run(stack):
+    """A retry from the Prefect UI (AwaitingRetry on the same flow run) takes the Data object back to processing."""
+    marker = f"/tmp/resolwe-e2e-flaky-{uuid.uuid4().hex}"
+    data = stack.client.create_data("e2e-flaky", {"marker": marker})
+    first = stack.wait([data["id"]])[data["id"]]
+    assert first["status"] == "ER"
+    flow_run_id = first["flow_run_id"]
+    assert _final_state(stack, flow_run_id) == "FAILED"
+    response = requests.post(
+        f"{stack.prefect_api}/flow_runs/{flow_run_id}/set_state",
+        json={"state": {"type": "SCHEDULED", "name": "AwaitingRetry", "message": "Retry from the UI"}, "force": False},
+        timeout=30,
+    )
+    assert response.status_code in (200, 201), response.text
+    assert response.json()["status"] == "ACCEPT"
+    import time
+
+    deadline = time.monotonic() + 60
+    while (current := stack.client.get_data(data["id"]))["status"] != "OK":
+        assert time.monotonic() < deadline, current["status"]
+        time.sleep(0.1)
+    assert current["flow_run_id"] == flow_run_id
+    assert current["output"] == {"attempt": "second"}
+    assert current["process_error"] == []
+    assert _final_state(stack, flow_run_id) == "COMPLETED"
+    assert _flow_run(stack, flow_run_id)["run_count"] == 2
