@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "resolwe_prefect.accounts",
+    "resolwe_prefect.permissions",
     "resolwe_prefect.processes",
     "resolwe_prefect.descriptors",
     "resolwe_prefect.entities",

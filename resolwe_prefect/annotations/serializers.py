@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from resolwe_prefect.api.serializers import BaseResolweSerializer, ContributorSerializer, ResolweDateTimeField
 from resolwe_prefect.entities.models import Entity
+from resolwe_prefect.permissions.api import require_edit
 
 from . import services
 from .models import AnnotationField, AnnotationGroup, AnnotationPreset, AnnotationValue
@@ -90,6 +91,13 @@ class AnnotationValueSerializer(serializers.ModelSerializer):
         list_serializer_class = AnnotationValueListSerializer
         # Writing is an upsert on (entity, field): the pair is allowed to exist already.
         validators: list = []
+
+    def validate_entity(self, value: Entity) -> Entity:
+        """Writing a value needs EDIT on its entity (an invisible entity does not exist)."""
+        request = self.context.get("request")
+        if request is not None:
+            require_edit(request.user, value, "entity")
+        return value
 
     def validate(self, attrs: dict) -> dict:
         if attrs.get("value") is not None:

@@ -2,9 +2,8 @@
 ``/api/annotation_value`` and ``POST /api/collection/<id>/set_annotation_fields``.
 
 Groups and fields are read-only (they are defined by the ``annotation_fields``
-management command) and visible to everyone, like a schema. Values follow the
-entity visibility stand-in of ``ResolweViewSetMixin``: authenticated users see
-and write all, anonymous users see none and may not write.
+management command) and visible to everyone, like a schema. Values take their
+permissions from their entity: VIEW to see, EDIT to write.
 """
 
 from __future__ import annotations
@@ -13,13 +12,15 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
-from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from resolwe_prefect.api.views import ResolweViewSetMixin
 from resolwe_prefect.entities.models import Collection
+from resolwe_prefect.permissions.models import Permission
+from resolwe_prefect.permissions.services import filter_for_user, user_level
 
 from . import services
 from .filters import AnnotationFieldFilter, AnnotationGroupFilter, AnnotationPresetFilter, AnnotationValueFilter
@@ -89,6 +90,7 @@ class AnnotationValueViewSet(
     """POST and PUT upsert on (entity, field), one object or a list; ``"value": null`` deletes."""
 
     queryset = AnnotationValue.objects.all()
+    permission_field = "entity__permission_group"
     serializer_class = AnnotationValueSerializer
     filterset_class = AnnotationValueFilter
     ordering_fields = ["id", "created", "modified"]
@@ -146,7 +148,9 @@ class SetAnnotationFieldsView(APIView):
 
     @extend_schema(request=AnnotationFieldIdsSerializer, responses={204: None})
     def post(self, request: Request, pk: int) -> Response:
-        collection = get_object_or_404(Collection, pk=pk)
+        collection = get_object_or_404(filter_for_user(Collection.objects.all(), request.user), pk=pk)
+        if user_level(request.user, collection) < Permission.EDIT:
+            raise PermissionDenied()
         serializer = AnnotationFieldIdsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.set_collection_fields(collection, serializer.validated_data["annotation_fields"])

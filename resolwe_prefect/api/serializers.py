@@ -21,8 +21,6 @@ from rest_framework.exceptions import ParseError
 
 from resolwe_prefect.core.slugs import is_valid_slug
 
-PERMISSION_LEVELS = ["view", "edit", "share", "owner"]
-
 
 class ResolweDateTimeField(serializers.DateTimeField):
     """ISO-8601 with microseconds and ``+HH:MM`` even when the microseconds are zero."""
@@ -109,26 +107,14 @@ class BaseResolweSerializer(serializers.ModelSerializer):
     current_user_permissions = serializers.SerializerMethodField()
 
     def get_current_user_permissions(self, obj) -> list[dict]:
-        """The caller's levels on ``obj``, until a permission system replaces this stand-in.
+        """The caller's, their groups' and public's levels on ``obj`` (prefetched by the viewset on lists)."""
+        from resolwe_prefect.permissions.services import current_user_permissions
 
-        Without per-object permissions, the contributor and superusers own an
-        object and every other authenticated user can view it.
-        """
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
+        if user is None or not hasattr(obj, "permission_group_id"):
             return []
-        owner = user.is_superuser or getattr(obj, "contributor_id", None) == user.pk
-        levels = PERMISSION_LEVELS if owner else PERMISSION_LEVELS[:1]
-        return [
-            {
-                "type": "user",
-                "id": user.pk,
-                "name": user.get_full_name() or user.username,
-                "username": user.username,
-                "permissions": list(levels),
-            }
-        ]
+        return current_user_permissions(user, obj)
 
     def validate_slug(self, value: str) -> str:
         """Resolwe answers a bad or taken slug with ``{"detail": ...}``, not a field error."""

@@ -1,8 +1,8 @@
 """Viewset plumbing shared by every Resolwe resource.
 
 ``ResolweViewSetMixin`` is the one place where visibility is decided
-(``filter_for_user``), so a permission system can slot in later without
-touching each viewset. It also applies ``fields=`` projection and Resolwe's
+(``filter_for_user``, backed by ``permissions.services``); what a visible
+object allows is checked by ``ResolwePermissions``. It also applies ``fields=`` projection and Resolwe's
 "PATCH that changes nothing → 204" rule.
 """
 
@@ -17,6 +17,10 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from resolwe_prefect.permissions import services as permission_services
+from resolwe_prefect.permissions.api import ResolwePermissions
+from resolwe_prefect.permissions.models import Permission
+
 from .filters import ResolweOrderingFilter
 from .projection import apply_projection, parse_fields
 
@@ -24,43 +28,46 @@ from .projection import apply_projection, parse_fields
 RESDK_MINIMAL_SUPPORTED_VERSION = "22.0.0"
 
 
-class ReadAnyWriteAuthenticated(permissions.BasePermission):
-    """Anyone may read (visibility is narrowed by ``filter_for_user``); writes need a login.
-
-    For anonymous callers DRF turns the refusal into 403 "Authentication
-    credentials were not provided." (SessionAuthentication sends no
-    ``WWW-Authenticate``, so never 401).
-    """
-
-    def has_permission(self, request: Request, view) -> bool:
-        return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_authenticated)
-
-
 class ResolweViewSetMixin:
     """Visibility hook, projection and Resolwe's update conventions for a GenericViewSet."""
 
-    permission_classes = [ReadAnyWriteAuthenticated]
+    permission_classes = [ResolwePermissions]
     filter_backends = [DjangoFilterBackend, ResolweOrderingFilter]
     #: ``select_related``/``prefetch_related`` are applied in ``base_queryset``.
     queryset: QuerySet
+    #: Path from the model to its PermissionGroup. ``None`` means the model has no
+    #: per-object permissions: logged-in users see all, anonymous users nothing.
+    #: Left unset, it is ``permission_group`` when the model has that field.
+    permission_field: str | None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "permission_field" not in cls.__dict__ and getattr(cls, "queryset", None) is not None:
+            fields = {f.name for f in cls.queryset.model._meta.get_fields()}
+            cls.permission_field = "permission_group" if "permission_group" in fields else None
 
     def base_queryset(self) -> QuerySet:
         """The queryset with everything the serializer reads loaded up front (no N+1)."""
         return self.queryset.all()
 
     def filter_for_user(self, queryset: QuerySet) -> QuerySet:
-        """Objects the caller may view.
-
-        No permission system exists yet: authenticated users see everything,
-        anonymous users (the future "public" user) see nothing.
-        """
+        """Objects the caller may view (VIEW held by them, their groups or public)."""
         user = self.request.user
-        if user and user.is_authenticated:
+        if self.permission_field is None:
+            return queryset if user and user.is_authenticated else queryset.none()
+        return permission_services.filter_for_user(queryset, user, Permission.VIEW, field=self.permission_field)
+
+    def with_caller_permissions(self, queryset: QuerySet) -> QuerySet:
+        """Prefetch the caller's permission rows when ``current_user_permissions`` will be serialized."""
+        if self.permission_field != "permission_group" or self.request.method not in permissions.SAFE_METHODS:
             return queryset
-        return queryset.none()
+        tree = self.projection()
+        if tree and "current_user_permissions" not in tree:
+            return queryset
+        return permission_services.prefetch_caller_permissions(queryset, self.request.user)
 
     def get_queryset(self) -> QuerySet:
-        return self.filter_for_user(self.base_queryset())
+        return self.with_caller_permissions(self.filter_for_user(self.base_queryset()))
 
     # --- projection -------------------------------------------------------------------
 
@@ -96,7 +103,14 @@ class ResolweViewSetMixin:
     # --- create / update --------------------------------------------------------------
 
     def perform_create(self, serializer):
+        """Save with the caller as contributor, then place the object in a permission group.
+
+        Inside a container it shares the container's group; a top-level object
+        gets its own, with the contributor as owner.
+        """
         serializer.save(contributor=self.request.user)
+        if self.permission_field == "permission_group":
+            permission_services.on_created(serializer.instance)
         self._reload(serializer)
 
     def perform_update(self, serializer):

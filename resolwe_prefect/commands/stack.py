@@ -68,6 +68,32 @@ def _prepare_database() -> None:
         admin.set_password(admin_password())
         admin.save()
     call_command("register", verbosity=0)
+    _publish_builtin_definitions()
+
+
+def _publish_builtin_definitions() -> None:
+    """Give public VIEW to the shipped processes and descriptor schemas (every version).
+
+    Resolwe's ``register`` makes nothing public, and a registered process is
+    only visible to its contributor (the admin). The embedded stack ships
+    upload and demo processes that every user must be able to run, so ``up``
+    publishes exactly those; processes from ``RESOLWE_PREFECT_PROCESS_PATHS``
+    stay private until shared through ``/api/process/<id>/permissions``.
+    """
+    from django.conf import settings
+
+    from resolwe_prefect.descriptors.models import DescriptorSchema
+    from resolwe_prefect.permissions.models import Permission
+    from resolwe_prefect.permissions.services import PUBLIC, set_permission
+    from resolwe_prefect.processes.models import Process
+    from resolwe_prefect.processes.registration import load_entries
+
+    builtin = Path(settings.BASE_DIR) / "processes"
+    for model, kind in ((Process, "process"), (DescriptorSchema, "descriptor")):
+        entries, _ = load_entries([builtin], kind=kind)
+        slugs = {str(raw.get("slug")) for _, raw in entries if raw.get("slug")}
+        for obj in model.objects.filter(slug__in=slugs):
+            set_permission(obj, PUBLIC, Permission.VIEW)
 
 
 def _start_prefect_server(port: int, home: Path) -> subprocess.Popen:

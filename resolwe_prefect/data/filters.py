@@ -14,10 +14,12 @@ from resolwe_prefect.api.filters import (
     text_search,
 )
 
+from resolwe_prefect.permissions.filters import PermissionFilterMixin
+
 from .models import Data
 
 
-class DataFilter(BaseObjectFilter):
+class DataFilter(PermissionFilterMixin, BaseObjectFilter):
     """``type`` is the process type matched by prefix; ``sample`` is sent by resdk as ``entity``."""
 
     text = filters.CharFilter(method=text_search("name", "slug", "process__name", "entity__name"))

@@ -69,6 +69,9 @@ class Data(DescriptorMixin, BaseModel):
 
     flow_run_id = models.UUIDField(null=True, blank=True, db_index=True)
     attempt = models.PositiveIntegerField(default=1)
+    permission_group = models.ForeignKey(
+        "permissions.PermissionGroup", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     parents = models.ManyToManyField(
         "self", through="DataDependency", through_fields=("child", "parent"), symmetrical=False, related_name="children"

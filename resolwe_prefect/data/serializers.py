@@ -18,6 +18,8 @@ from resolwe_prefect.entities.serializers import (
     NestedCollectionSerializer,
     NestedEntitySerializer,
 )
+from resolwe_prefect.permissions.api import require_edit
+from resolwe_prefect.permissions.services import join_container
 from resolwe_prefect.processes.serializers import NestedProcessSerializer
 
 from .models import Data, Storage
@@ -74,11 +76,25 @@ class DataSerializer(DescriptorSerializerMixin, BaseResolweSerializer):
             if instance.entity.collection_id != collection.pk:
                 raise DjangoValidationError("Entity must belong to the same collection as data object.")
 
+    def validate_collection(self, value: Collection | None) -> Collection | None:
+        if value is not None and getattr(self.instance, "collection_id", None) != value.pk:
+            require_edit(self.context["request"].user, value, "collection")
+        return value
+
+    def validate_entity(self, value: Entity | None) -> Entity | None:
+        if value is not None and getattr(self.instance, "entity_id", None) != value.pk:
+            require_edit(self.context["request"].user, value, "entity")
+        return value
+
     def update(self, instance: Data, validated_data: dict) -> Data:
         self._apply_container_rules(instance, validated_data)
         if "name" in validated_data and validated_data["name"] != instance.name:
             validated_data["named_by_user"] = True
-        return super().update(instance, validated_data)
+        moved = any(key in validated_data for key in ("collection", "entity"))
+        data = super().update(instance, validated_data)
+        if moved:
+            join_container(data)
+        return data
 
 
 class StorageSerializer(BaseResolweSerializer):

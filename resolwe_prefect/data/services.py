@@ -21,6 +21,8 @@ from resolwe_prefect.data.dependencies import input_data_ids
 from resolwe_prefect.data.models import Data, DataDependency, DataStatus, Storage
 from resolwe_prefect.data.naming import render_data_name
 from resolwe_prefect.data.resources import resource_limits, validate_resource_overrides
+from resolwe_prefect.permissions import services as permissions
+from resolwe_prefect.permissions.models import Permission
 from resolwe_prefect.processes.models import Process
 
 
@@ -42,8 +44,16 @@ def compute_checksum(process: Process, input_values: dict) -> str:
     return checksum.hexdigest()
 
 
-def resolve_process(process_ref: Any) -> Process:
-    """Find the process a request names: ``{"id"}`` pins a version, ``{"slug"}`` takes the latest active one."""
+def resolve_process(process_ref: Any, user=None) -> Process:
+    """Find the process a request names: ``{"id"}`` pins a version, ``{"slug"}`` takes the latest active one.
+
+    With ``user`` (API requests) only processes the user can view count, so
+    ``{"slug"}`` means the highest *visible* version and an invisible one
+    does not exist.
+    """
+    processes = Process.objects.all()
+    if user is not None:
+        processes = permissions.filter_for_user(processes, user)
     if isinstance(process_ref, int) and not isinstance(process_ref, bool):
         process_ref = {"id": process_ref}
     if isinstance(process_ref, str):
@@ -51,13 +61,13 @@ def resolve_process(process_ref: Any) -> Process:
     if not isinstance(process_ref, dict) or not ({"id", "slug"} & process_ref.keys()):
         raise DataError({"process": ["This field is required: give {\"slug\": ...} or {\"id\": ...}."]})
     if "id" in process_ref:
-        process = Process.objects.filter(pk=process_ref["id"]).first()
+        process = processes.filter(pk=process_ref["id"]).first()
         if process is None:
             raise DataError({"process": [f"Invalid pk \"{process_ref['id']}\" - object does not exist."]})
     else:
-        process = Process.objects.filter(slug=process_ref["slug"], is_active=True).order_by("-version").first()
+        process = processes.filter(slug=process_ref["slug"], is_active=True).order_by("-version").first()
         if process is None:
-            if Process.objects.filter(slug=process_ref["slug"]).exists():
+            if processes.filter(slug=process_ref["slug"]).exists():
                 raise DataError({"error": f"Process '{process_ref['slug']}' is not active."})
             raise DataError({"process": [f"Process with slug '{process_ref['slug']}' does not exist."]})
     if not process.is_active:
@@ -101,7 +111,18 @@ def _lookup(model, pk: Any, field: str):
     return obj
 
 
-def _assign_entity(data: Data, process: Process, parent_ids: list[int]) -> None:
+def _require_edit(user, container, field: str) -> None:
+    """Creating inside a container needs EDIT on it: invisible → 400 (unknown), visible → 403."""
+    if container is None:
+        return
+    level = permissions.user_level(user, container)
+    if level < Permission.VIEW:
+        raise DataError({field: [f"Invalid pk \"{container.pk}\" - object does not exist."]})
+    if level < Permission.EDIT:
+        raise DataError({"detail": f"You do not have edit permission on {field} {container.pk}."}, status_code=403)
+
+
+def _assign_entity(data: Data, process: Process, parent_ids: list[int], parent: Data | None) -> None:
     """Put the Data object into an entity as Resolwe does for processes with ``entity.type``.
 
     The entity comes from the ``entity.input`` input (or from all inputs):
@@ -133,6 +154,8 @@ def _assign_entity(data: Data, process: Process, parent_ids: list[int]) -> None:
             descriptor_schema=schema,
             tags=list(data.tags),
         )
+        # Like Resolwe: the contributor owns it (or it copies a spawning parent), unless it is in a collection.
+        permissions.on_created(entity, copy_from=parent)
     elif len(candidates) == 1:
         entity = candidates[0]
     else:
@@ -173,13 +196,17 @@ def create_data(
     from resolwe_prefect.descriptors.models import DescriptorSchema
     from resolwe_prefect.entities.models import Collection, Entity
 
-    process = resolve_process(process_ref)
+    # Children of a running object are created on the system's behalf: only API requests are checked.
+    process = resolve_process(process_ref, user if parent is None else None)
     resource_errors = validate_resource_overrides(process_resources)
     if resource_errors:
         raise DataError({"error": "; ".join(resource_errors), "process_resources": resource_errors})
     values = _validated_input(process, input or {})
     collection = _lookup(Collection, collection_id, "collection")
     entity = _lookup(Entity, entity_id, "entity")
+    if parent is None:
+        _require_edit(user, collection, "collection")
+        _require_edit(user, entity, "entity")
     if entity is not None and collection is not None and entity.collection_id not in (None, collection.pk):
         raise DataError({"error": "Entity must belong to the same collection as data object."})
     if entity is not None and collection is None:
@@ -219,8 +246,9 @@ def create_data(
     else:
         data.name = render_data_name(process, values)
     parent_ids = input_data_ids(process.input_schema, values)
-    _assign_entity(data, process, parent_ids)
+    _assign_entity(data, process, parent_ids, parent)
     data.save()
+    permissions.on_created(data, copy_from=parent)
     DataDependency.objects.bulk_create(
         [DataDependency(parent_id=pid, child=data, kind=DataDependency.KIND_IO) for pid in parent_ids]
     )
@@ -231,12 +259,15 @@ def create_data(
 
 
 def get_or_create_data(**kwargs) -> tuple[Data, bool]:
-    """Reuse a Data object with the same checksum when the process is CACHED or TEMP."""
-    process = resolve_process(kwargs.get("process_ref"))
+    """Reuse a Data object the caller can view with the same checksum when the process is CACHED or TEMP."""
+    process = resolve_process(kwargs.get("process_ref"), kwargs.get("user"))
     if process.persistence in (Process.PERSISTENCE_CACHED, Process.PERSISTENCE_TEMP):
         values = _validated_input(process, kwargs.get("input") or {})
+        candidates = Data.objects.all()
+        if kwargs.get("user") is not None:
+            candidates = permissions.filter_for_user(candidates, kwargs["user"])
         existing = (
-            Data.objects.filter(checksum=compute_checksum(process, values), process__persistence=process.persistence)
+            candidates.filter(checksum=compute_checksum(process, values), process__persistence=process.persistence)
             .exclude(status=DataStatus.ERROR)
             .order_by("-created")
             .first()

@@ -11,7 +11,7 @@ from email.utils import formatdate
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import FileResponse, Http404, JsonResponse
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -24,6 +24,8 @@ from resolwe_prefect.api.views import ResolweViewSetMixin
 from resolwe_prefect.descriptors.models import DescriptorSchema
 from resolwe_prefect.entities.models import Collection, Entity
 from resolwe_prefect.entities.views import annotate_collections
+from resolwe_prefect.permissions import services as permission_services
+from resolwe_prefect.permissions.api import PermissionsActionMixin
 
 from .filters import DataFilter
 from .models import Data, Storage
@@ -78,6 +80,7 @@ def _service_kwargs(body) -> dict:
 
 
 class DataViewSet(
+    PermissionsActionMixin,
     ResolweViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -160,6 +163,12 @@ class StorageViewSet(ResolweViewSetMixin, mixins.RetrieveModelMixin, viewsets.Ge
     queryset = Storage.objects.select_related("contributor").prefetch_related("data")
     serializer_class = StorageSerializer
     filter_backends: list = []
+    permission_field = None
+
+    def filter_for_user(self, queryset: QuerySet) -> QuerySet:
+        """A storage is visible when one of the Data objects that produced it is."""
+        visible = permission_services.filter_for_user(Data.objects.filter(storages=OuterRef("pk")), self.request.user)
+        return queryset.filter(Exists(visible))
 
 
 # --- /data/<id>/<path> ------------------------------------------------------------------
@@ -207,7 +216,8 @@ class DataBrowseView(APIView):
     """Directory listings as JSON and file downloads for one Data object's files.
 
     A DRF view so that session and basic authentication both work; no access
-    (anonymous, unknown object, unknown path) is 403, as in Resolwe.
+    (no VIEW, which anonymous callers have only on public Data; unknown object,
+    unknown path) is 403, as in Resolwe.
     """
 
     schema = None  # raw files and nginx-style listings, not a REST resource
@@ -218,7 +228,7 @@ class DataBrowseView(APIView):
 
     def get(self, request: Request, data_id: int, path: str | None = None) -> object:
         path = path or ""
-        if not request.user.is_authenticated or not Data.objects.filter(pk=data_id).exists():
+        if not permission_services.filter_for_user(Data.objects.filter(pk=data_id), request.user).exists():
             raise PermissionDenied("You do not have permission to access this data.")
         target = resolve_data_path(data_id, path)
         if target.is_dir():

@@ -12,6 +12,9 @@ class DescriptorSchema(BaseModel):
 
     description = models.TextField(default="", blank=True)
     schema = models.JSONField(default=list, blank=True)
+    permission_group = models.ForeignKey(
+        "permissions.PermissionGroup", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta(BaseModel.Meta):
         constraints = [models.UniqueConstraint(fields=["slug", "version"], name="descriptorschema_slug_version")]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from rest_framework import viewsets
 
 from resolwe_prefect.api.views import ResolweViewSetMixin
+from resolwe_prefect.permissions.api import PermissionsActionMixin
 
 from .filters import DescriptorSchemaFilter
 from .models import DescriptorSchema
 from .serializers import DescriptorSchemaSerializer
 
 
-class DescriptorSchemaViewSet(ResolweViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class DescriptorSchemaViewSet(PermissionsActionMixin, ResolweViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = DescriptorSchema.objects.select_related("contributor")
     serializer_class = DescriptorSchemaSerializer
     filterset_class = DescriptorSchemaFilter

@@ -1,4 +1,4 @@
-"""Collection and Entity filters (Resolwe's vocabulary, without the permission filters for now)."""
+"""Collection and Entity filters (Resolwe's vocabulary, with the user and permission filters)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import django_filters as filters
 
 from resolwe_prefect.api.filters import RELATED_LOOKUPS, SLUG_LOOKUPS, TEXT_LOOKUPS, BaseObjectFilter, text_search
 
+from resolwe_prefect.permissions.filters import PermissionFilterMixin
+
 from .models import Collection, Entity
 
 
-class CollectionFilter(BaseObjectFilter):
+class CollectionFilter(PermissionFilterMixin, BaseObjectFilter):
     text = filters.CharFilter(method=text_search("name", "slug", "description"))
     status = filters.CharFilter(field_name="status")
     status__in = filters.BaseInFilter(field_name="status")
@@ -28,7 +30,7 @@ class CollectionFilter(BaseObjectFilter):
         }
 
 
-class EntityFilter(BaseObjectFilter):
+class EntityFilter(PermissionFilterMixin, BaseObjectFilter):
     text = filters.CharFilter(method=text_search("name", "slug", "description"))
     status = filters.CharFilter(field_name="status")
     status__in = filters.BaseInFilter(field_name="status")

@@ -27,6 +27,9 @@ class Collection(DescriptorMixin, BaseModel):
     settings = models.JSONField(default=dict, blank=True)
     tags = models.JSONField(default=list, blank=True)
     duplicated = models.DateTimeField(null=True, blank=True)
+    permission_group = models.ForeignKey(
+        "permissions.PermissionGroup", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta(BaseModel.Meta):
         constraints = [models.UniqueConstraint(fields=["slug"], name="collection_slug")]
@@ -43,6 +46,9 @@ class Entity(DescriptorMixin, BaseModel):
     settings = models.JSONField(default=dict, blank=True)
     tags = models.JSONField(default=list, blank=True)
     duplicated = models.DateTimeField(null=True, blank=True)
+    permission_group = models.ForeignKey(
+        "permissions.PermissionGroup", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta(BaseModel.Meta):
         constraints = [models.UniqueConstraint(fields=["slug"], name="entity_slug")]

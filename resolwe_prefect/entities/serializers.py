@@ -10,6 +10,8 @@ from rest_framework import serializers
 
 from resolwe_prefect.api.serializers import BaseResolweSerializer, NestedReferenceField
 from resolwe_prefect.descriptors.models import DescriptorSchema
+from resolwe_prefect.permissions.api import require_edit
+from resolwe_prefect.permissions.services import join_container
 from resolwe_prefect.descriptors.serializers import NestedDescriptorSchemaSerializer, check_descriptor
 
 from .models import Collection, Entity
@@ -86,6 +88,8 @@ class EntitySerializer(DescriptorSerializerMixin, BaseResolweSerializer):
     def validate_collection(self, value: Collection | None) -> Collection | None:
         if value is None and self.instance is not None and self.instance.collection_id is not None:
             raise serializers.ValidationError("Entity can not be removed from the collection.")
+        if value is not None and getattr(self.instance, "collection_id", None) != value.pk:
+            require_edit(self.context["request"].user, value, "collection")
         return value
 
     def update(self, instance: Entity, validated_data: dict) -> Entity:
@@ -94,6 +98,7 @@ class EntitySerializer(DescriptorSerializerMixin, BaseResolweSerializer):
         entity = super().update(instance, validated_data)
         if moved:
             entity.data.update(collection=collection)
+            join_container(entity)  # the entity and its Data take the collection's permissions
         return entity
 
 

@@ -13,6 +13,7 @@ from rest_framework import viewsets
 
 from resolwe_prefect.api.views import ResolweViewSetMixin
 from resolwe_prefect.data.models import Data
+from resolwe_prefect.permissions.api import PermissionsActionMixin
 
 from .filters import CollectionFilter, EntityFilter
 from .models import Collection, Entity
@@ -62,7 +63,7 @@ def annotate_entities(queryset: QuerySet) -> QuerySet:
     )
 
 
-class CollectionViewSet(ResolweViewSetMixin, viewsets.ModelViewSet):
+class CollectionViewSet(PermissionsActionMixin, ResolweViewSetMixin, viewsets.ModelViewSet):
     queryset = Collection.objects.all()
     serializer_class = CollectionSerializer
     filterset_class = CollectionFilter
@@ -76,7 +77,7 @@ class CollectionViewSet(ResolweViewSetMixin, viewsets.ModelViewSet):
         return annotate_collections(Collection.objects.all())
 
 
-class EntityViewSet(ResolweViewSetMixin, viewsets.ModelViewSet):
+class EntityViewSet(PermissionsActionMixin, ResolweViewSetMixin, viewsets.ModelViewSet):
     """Registered as both ``entity`` and ``sample`` (resolwe-bio's alias, which resdk uses)."""
 
     queryset = Entity.objects.all()

@@ -40,6 +40,9 @@ class Process(BaseModel):
     output_schema = models.JSONField(default=list, blank=True)
     run = models.JSONField(default=dict, blank=True)
     requirements = models.JSONField(default=dict, blank=True)
+    permission_group = models.ForeignKey(
+        "permissions.PermissionGroup", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta(BaseModel.Meta):
         constraints = [models.UniqueConstraint(fields=["slug", "version"], name="process_slug_version")]

@@ -170,7 +170,8 @@ def _register_process(raw: dict, *, user, force: bool, file: str | None) -> Outc
 
     existing = Process.objects.filter(slug=slug, version=version).first()
     if existing is None:
-        Process.objects.create(contributor=user, **columns)
+        previous = Process.objects.filter(slug=slug).order_by("-version").first()
+        inherit_permissions(Process.objects.create(contributor=user, **columns), previous)
         return Outcome(slug, version, INSERTED, f"Inserted {slug}", file)
 
     lines = []
@@ -277,12 +278,20 @@ def _register_descriptor(raw: dict, *, user, force: bool, file: str | None) -> O
         return Outcome(slug, version, SKIPPED_NEWER, f"Skip descriptor schema {slug}: newer version installed", file)
     existing = DescriptorSchema.objects.filter(slug=slug, version=version)
     if not existing.exists():
-        DescriptorSchema.objects.create(contributor=user, **columns)
+        previous = DescriptorSchema.objects.filter(slug=slug).order_by("-version").first()
+        inherit_permissions(DescriptorSchema.objects.create(contributor=user, **columns), previous)
         return Outcome(slug, version, INSERTED, f"Inserted {slug}", file)
     if not force:
         return Outcome(slug, version, SKIPPED_SAME, f"Skip descriptor schema {slug}: same version installed", file)
     existing.update(modified=timezone.now(), **columns)
     return Outcome(slug, version, UPDATED, f"Updated {slug}", file)
+
+
+def inherit_permissions(obj, previous) -> None:
+    """A new version gets the previous version's permissions (Resolwe); a first version, its contributor as owner."""
+    from resolwe_prefect.permissions.services import on_created
+
+    on_created(obj, copy_from=previous)
 
 
 def _latest_version(model, slug: str) -> int | None:

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from resolwe_prefect.api.views import ResolweViewSetMixin
+from resolwe_prefect.permissions.api import PermissionsActionMixin
 
 from .filters import ProcessFilter
 from .models import Process
@@ -15,6 +16,7 @@ from .serializers import ProcessSerializer
 
 
 class ProcessViewSet(
+    PermissionsActionMixin,
     ResolweViewSetMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,

@@ -7,6 +7,8 @@ import pytest
 from resolwe_prefect.annotations import services
 from resolwe_prefect.data.models import Data
 from resolwe_prefect.entities.models import Collection, Entity
+from resolwe_prefect.permissions import services as permissions
+from resolwe_prefect.permissions.models import Permission
 from resolwe_prefect.processes.models import Process
 
 FIELD_SPECS = [
@@ -28,18 +30,27 @@ def fields(db) -> dict:
 
 
 @pytest.fixture
-def collection(admin) -> Collection:
-    return Collection.objects.create(name="Collection one", contributor=admin)
+def collection(admin, contributor) -> Collection:
+    """Owned by admin; the ``contributor`` user (``user_client``) may edit it."""
+    collection = Collection.objects.create(name="Collection one", contributor=admin)
+    permissions.on_created(collection)
+    permissions.set_permission(collection, contributor, Permission.EDIT)
+    return collection
 
 
 @pytest.fixture
 def entity(admin, collection) -> Entity:
-    return Entity.objects.create(name="Sample one", contributor=admin, collection=collection)
+    entity = Entity.objects.create(name="Sample one", contributor=admin, collection=collection)
+    permissions.on_created(entity)
+    return entity
 
 
 @pytest.fixture
-def other_entity(admin) -> Entity:
-    return Entity.objects.create(name="Sample two", contributor=admin)
+def other_entity(admin, contributor) -> Entity:
+    entity = Entity.objects.create(name="Sample two", contributor=admin)
+    permissions.on_created(entity)
+    permissions.set_permission(entity, contributor, Permission.EDIT)
+    return entity
 
 
 @pytest.fixture
