@@ -175,6 +175,10 @@ RESOLWE_HOST_URL = os.environ.get("RESOLWE_HOST_URL", "localhost")
 
 # --- Prefect -----------------------------------------------------------------------------
 
+# Where operators open a flow run; the Data API links each Data object's run there.
+PREFECT_UI_URL = (
+    os.environ.get("PREFECT_UI_URL") or os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api").removesuffix("/api")
+).rstrip("/")
 PREFECT_DEPLOYMENT = os.environ.get("RESOLWE_PREFECT_DEPLOYMENT", "resolwe-data/local")
 PREFECT_WORK_POOL = os.environ.get("RESOLWE_PREFECT_WORK_POOL", "resolwe-local")
 # How many programs one worker runs at once; defaults to the machine's cores.

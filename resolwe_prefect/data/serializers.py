@@ -8,6 +8,7 @@ and its entity and collection must agree).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
@@ -27,7 +28,7 @@ from .models import Data, Storage
 DATA_READ_ONLY = [
     "id", "version", "checksum", "created", "modified", "descriptor_dirty", "duplicated", "started", "finished",
     "scheduled", "status", "output", "size", "process_cores", "process_memory", "process_error",
-    "process_info", "process_warning", "process_progress", "process_rc", "flow_run_id",
+    "process_info", "process_warning", "process_progress", "process_rc", "flow_run_id", "flow_run_url",
 ]  # fmt: skip
 
 
@@ -42,6 +43,7 @@ class DataSerializer(DescriptorSerializerMixin, BaseResolweSerializer):
         NestedCollectionSerializer, queryset=Collection.objects.all(), required=False, allow_null=True
     )
     entity = NestedReferenceField(NestedEntitySerializer, queryset=Entity.objects.all(), required=False, allow_null=True)
+    flow_run_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Data
@@ -50,6 +52,10 @@ class DataSerializer(DescriptorSerializerMixin, BaseResolweSerializer):
             "descriptor", "descriptor_schema", "process_resources", "tags", "collection", "entity",
         ]  # fmt: skip
         read_only_fields = DATA_READ_ONLY
+
+    def get_flow_run_url(self, obj: Data) -> str | None:
+        """The Data object's flow run in the Prefect UI, where operators watch, retry and cancel it."""
+        return f"{settings.PREFECT_UI_URL}/runs/flow-run/{obj.flow_run_id}" if obj.flow_run_id else None
 
     def validate_process_resources(self, value):
         from .resources import validate_resource_overrides

@@ -52,6 +52,7 @@ def test_each_data_object_is_one_flow_run(stack):
     final = stack.wait([data["id"]])[data["id"]]
     assert final["status"] == "OK", final
     assert final["output"] == {"text": "hello"}
+    assert final["flow_run_url"] == f"{stack.prefect_api.removesuffix('/api')}/runs/flow-run/{final['flow_run_id']}"
     flow_run = _flow_run(stack, final["flow_run_id"])
     assert flow_run["parameters"] == {"data_id": data["id"]}
     assert f"data-{data['id']}" in flow_run["name"] and "e2e-echo" in flow_run["name"]
