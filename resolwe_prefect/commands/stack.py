@@ -116,7 +116,8 @@ def _start_prefect_server(port: int, home: Path) -> subprocess.Popen:
     )
 
 
-def _stop(process: subprocess.Popen | None, timeout: float = 10) -> None:
+def stop_process_group(process: subprocess.Popen | None, timeout: float = 10) -> None:
+    """Stop a component started in its own session: SIGTERM to the group, SIGKILL if it lingers."""
     if process is None or process.poll() is not None:
         return
     try:
@@ -208,7 +209,7 @@ def up(argv: list[str]) -> int:
     finally:
         (home / "stack.json").unlink(missing_ok=True)
         for child in reversed(children):
-            _stop(child)
+            stop_process_group(child)
 
 
 def worker(argv: list[str]) -> int:
