@@ -24,6 +24,15 @@ TEXT_LOOKUPS = ["exact", "iexact", "contains", "icontains", "in", "startswith", 
 DATE_LOOKUPS = ["exact", "gt", "gte", "lt", "lte", "isnull"]
 DATETIME_LOOKUPS = DATE_LOOKUPS + ["date", "time"]
 SLUG_LOOKUPS = ["exact", "in"]
+# The filters every Resolwe object accepts, versioned or not.
+BASE_FIELDS = {
+    "id": NUMBER_LOOKUPS,
+    "slug": SLUG_LOOKUPS,
+    "name": TEXT_LOOKUPS,
+    "contributor": ["exact", "in"],
+    "created": DATETIME_LOOKUPS,
+    "modified": DATETIME_LOOKUPS,
+}
 
 #: Parameters every endpoint accepts besides its filters.
 ALWAYS_ALLOWED = ("fields", "format", "limit", "offset", "ordering", "text")
@@ -114,14 +123,7 @@ class BaseVersionedFilter(StrictFilterSet):
     version__lte = VersionFilter(field_name="version", lookup_expr="lte")
 
     class Meta:
-        fields = {
-            "id": NUMBER_LOOKUPS,
-            "slug": SLUG_LOOKUPS,
-            "name": TEXT_LOOKUPS,
-            "contributor": ["exact", "in"],
-            "created": DATETIME_LOOKUPS,
-            "modified": DATETIME_LOOKUPS,
-        }
+        fields = BASE_FIELDS
 
 
 class BaseObjectFilter(StrictFilterSet):
@@ -130,14 +132,7 @@ class BaseObjectFilter(StrictFilterSet):
     tags = filters.CharFilter(field_name="tags", method=filter_tags)
 
     class Meta:
-        fields = {
-            "id": NUMBER_LOOKUPS,
-            "slug": SLUG_LOOKUPS,
-            "name": TEXT_LOOKUPS,
-            "contributor": ["exact", "in"],
-            "created": DATETIME_LOOKUPS,
-            "modified": DATETIME_LOOKUPS,
-        }
+        fields = BASE_FIELDS
 
 
 class ResolweOrderingFilter(OrderingFilter):

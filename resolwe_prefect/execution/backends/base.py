@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import pwd
-from collections.abc import Awaitable, Callable
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -43,6 +44,28 @@ class ProgramResult:
 
 
 OutputLine = Callable[[str], Awaitable[None] | None]
+OUTPUT_CHUNK = 64 * 1024
+
+
+async def relay_lines(chunks: AsyncIterator[bytes], on_output: OutputLine) -> None:
+    """Hand a program's output over line by line; a line longer than one chunk goes out in pieces."""
+
+    async def deliver(piece: bytes) -> None:
+        result = on_output(piece.decode(errors="replace"))
+        if inspect.isawaitable(result):
+            await result
+
+    pending = b""
+    async for chunk in chunks:
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            await deliver(line + b"\n")
+        if len(pending) >= OUTPUT_CHUNK:
+            await deliver(pending)
+            pending = b""
+    if pending:
+        await deliver(pending)
 
 
 class Backend(Protocol):

@@ -14,13 +14,21 @@ from our side. Layout inside the container:
 from __future__ import annotations
 
 import asyncio
-import inspect
 import threading
 from pathlib import Path
 
 from django.conf import settings
 
-from .base import BIN_MOUNT, OutputLine, ProgramJob, ProgramResult, container_path, hand_over, user_ids
+from .base import (
+    BIN_MOUNT,
+    OutputLine,
+    ProgramJob,
+    ProgramResult,
+    container_path,
+    hand_over,
+    relay_lines,
+    user_ids,
+)
 
 class DockerBackend:
     """One container per program, removed after the run."""
@@ -115,15 +123,9 @@ class DockerBackend:
                 loop.call_soon_threadsafe(queue.put_nowait, None)
 
         threading.Thread(target=pump, daemon=True, name=f"docker-logs-{container.id[:12]}").start()
-        pending = b""
-        while (chunk := await queue.get()) is not None:
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                result = on_output((line + b"\n").decode(errors="replace"))
-                if inspect.isawaitable(result):
-                    await result
-        if pending:
-            result = on_output(pending.decode(errors="replace"))
-            if inspect.isawaitable(result):
-                await result
+
+        async def chunks():
+            while (chunk := await queue.get()) is not None:
+                yield chunk
+
+        await relay_lines(chunks(), on_output)

@@ -13,7 +13,6 @@ Containers come through the Docker and Kubernetes backends.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import shutil
 import signal
@@ -21,10 +20,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .base import OutputLine, ProgramJob, ProgramResult, hand_over, user_ids
+from .base import OUTPUT_CHUNK, OutputLine, ProgramJob, ProgramResult, hand_over, relay_lines, user_ids
 
 SECRETS_MOUNT = "/secrets"
-OUTPUT_CHUNK = 64 * 1024
 # Runs inside the new mount namespace, before the program: bind the run's
 # secrets (read-only) where Resolwe programs expect them.
 _MOUNT_SECRETS = (
@@ -115,27 +113,13 @@ class LocalBackend:
 
     @staticmethod
     async def _pump(process: asyncio.subprocess.Process, on_output: OutputLine) -> None:
-        """Hand output over line by line; a line longer than the buffer goes out in pieces."""
         assert process.stdout is not None
-        pending = b""
-        while True:
-            chunk = await process.stdout.read(OUTPUT_CHUNK)
-            if not chunk:
-                break
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            pieces = [line + b"\n" for line in lines]
-            if len(pending) >= OUTPUT_CHUNK:
-                pieces.append(pending)
-                pending = b""
-            for piece in pieces:
-                result = on_output(piece.decode(errors="replace"))
-                if inspect.isawaitable(result):
-                    await result
-        if pending:
-            result = on_output(pending.decode(errors="replace"))
-            if inspect.isawaitable(result):
-                await result
+
+        async def chunks():
+            while chunk := await process.stdout.read(OUTPUT_CHUNK):
+                yield chunk
+
+        await relay_lines(chunks(), on_output)
 
     @staticmethod
     def _kill(process: asyncio.subprocess.Process) -> None:
