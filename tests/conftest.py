@@ -37,3 +37,21 @@ def user_client(contributor) -> APIClient:
 @pytest.fixture
 def anon_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def make_data(admin, process):
+    """Create Data straight through the ORM, bypassing the creation service.
+
+    ``process`` is the fixture of the test's own folder.
+    """
+
+    def make(**kwargs):
+        kwargs.setdefault("name", "Data")
+        kwargs.setdefault("contributor", admin)
+        kwargs.setdefault("process", process)
+        from resolwe_prefect.data.models import Data
+
+        return Data.objects.create(**kwargs)
+
+    return make

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from resolwe_prefect.annotations import services
-from resolwe_prefect.data.models import Data
 from resolwe_prefect.entities.models import Collection, Entity
 from resolwe_prefect.permissions import services as permissions
 from resolwe_prefect.permissions.models import Permission
@@ -59,14 +58,3 @@ def process(admin) -> Process:
         slug="test-annotate", name="Test annotate", version="1.0.0", type="data:test:", contributor=admin,
         input_schema=[], output_schema=[], run={"language": "bash", "program": "true"},
     )  # fmt: skip
-
-
-@pytest.fixture
-def make_data(admin, process):
-    def make(**kwargs) -> Data:
-        kwargs.setdefault("name", "Data")
-        kwargs.setdefault("contributor", admin)
-        kwargs.setdefault("process", process)
-        return Data.objects.create(**kwargs)
-
-    return make

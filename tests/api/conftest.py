@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from resolwe_prefect.data.models import Data
 from resolwe_prefect.descriptors.models import DescriptorSchema
 from resolwe_prefect.entities.models import Collection, Entity
 from resolwe_prefect.processes.models import Process
@@ -39,19 +38,6 @@ def schema(admin) -> DescriptorSchema:
 @pytest.fixture
 def collection(admin) -> Collection:
     return Collection.objects.create(name="Collection one", contributor=admin)
-
-
-@pytest.fixture
-def make_data(admin, process):
-    """Create Data straight through the ORM, bypassing the creation service."""
-
-    def make(**kwargs) -> Data:
-        kwargs.setdefault("name", "Data")
-        kwargs.setdefault("contributor", admin)
-        kwargs.setdefault("process", process)
-        return Data.objects.create(**kwargs)
-
-    return make
 
 
 @pytest.fixture

@@ -19,9 +19,8 @@ import uuid
 from pathlib import Path
 
 import psycopg
-import requests
 
-from resolwe_prefect.commands.stack import stop_process_group
+from resolwe_prefect.commands.stack import stop_process_group, wait_for_http
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -155,17 +154,10 @@ class Stack:
 
     @staticmethod
     def _wait_http(url: str, timeout: float, process: subprocess.Popen, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise StackError(f"{what} exited with {process.returncode}")
-            try:
-                if requests.get(url, timeout=2).status_code < 500:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise StackError(f"{what} did not answer at {url} within {timeout:.0f} s")
+        try:
+            wait_for_http(url, timeout, process)
+        except RuntimeError as error:
+            raise StackError(f"{what}: {error}") from error
 
     # --- admin side ----------------------------------------------------------------------
 
