@@ -1,4 +1,4 @@
-"""Login for resdk, and minimal read-only ``/api/user`` and ``/api/group``."""
+"""Login for resdk, ``/api/user`` (read, PATCH self) and ``/api/group`` (read, membership actions)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,26 @@ import json
 import django_filters as filters
 from django.contrib.auth import authenticate, get_user_model, login
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import get_token
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from rest_framework import viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from resolwe_prefect.api.filters import NUMBER_LOOKUPS, StrictFilterSet
 from resolwe_prefect.api.views import ResolweViewSetMixin
+from resolwe_prefect.permissions.api import ResolwePermissions
+from resolwe_prefect.permissions.models import PUBLIC_USERNAME
 
-from .serializers import GroupSerializer, UserSerializer
+from .permissions import SelfOrStaff, can_manage_members
+from .serializers import GroupSerializer, UserIdsSerializer, UserSerializer
 
 User = get_user_model()
 
@@ -81,10 +90,16 @@ class UserFilter(StrictFilterSet):
         return queryset.filter(pk=user.pk) if user.is_authenticated else queryset.none()
 
 
-class UserViewSet(ResolweViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class UserViewSet(
+    ResolweViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    """Users, for logged-in callers only; ``PATCH /api/user/<id>`` changes names and e-mail."""
+
     queryset = User.objects.all()
     serializer_class = UserSerializer
     filterset_class = UserFilter
+    permission_classes = [ResolwePermissions, SelfOrStaff]
+    http_method_names = ["get", "patch", "head", "options"]
     ordering_fields = ["id", "username", "first_name", "last_name"]
     ordering = ["id"]
 
@@ -96,8 +111,42 @@ class GroupFilter(StrictFilterSet):
 
 
 class GroupViewSet(ResolweViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Groups, readable by logged-in callers; members and staff manage membership."""
+
     queryset = Group.objects.all()
     serializer_class = GroupSerializer
     filterset_class = GroupFilter
     ordering_fields = ["id", "name"]
     ordering = ["id"]
+
+    def _members_request(self, request: Request) -> tuple[Group, list]:
+        """The group (404 if invisible, 403 if the caller may not manage it) and the named users."""
+        group = self.get_object()
+        if not can_manage_members(request.user, group):
+            raise PermissionDenied("Only staff and the group's members can change its members.")
+        body = UserIdsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ids = set(body.validated_data["user_ids"])
+        users = list(User.objects.filter(pk__in=ids).exclude(username=PUBLIC_USERNAME))
+        missing = sorted(ids - {user.pk for user in users})
+        if missing:
+            raise ValidationError({"user_ids": [f"Unknown user(s): {', '.join(map(str, missing))}."]})
+        return group, users
+
+    @extend_schema(request=UserIdsSerializer, responses=GroupSerializer)
+    @action(detail=True, methods=["post"], url_path="add_users", url_name="add-users")
+    def add_users(self, request: Request, pk=None) -> Response:
+        """``{"user_ids": [...]}``: the users join the group and receive its grants."""
+        group, users = self._members_request(request)
+        with transaction.atomic():
+            group.user_set.add(*users)
+        return Response(GroupSerializer(group).data)
+
+    @extend_schema(request=UserIdsSerializer, responses=GroupSerializer)
+    @action(detail=True, methods=["post"], url_path="remove_users", url_name="remove-users")
+    def remove_users(self, request: Request, pk=None) -> Response:
+        """``{"user_ids": [...]}``: the users leave the group; users not in it are ignored."""
+        group, users = self._members_request(request)
+        with transaction.atomic():
+            group.user_set.remove(*users)
+        return Response(GroupSerializer(group).data)

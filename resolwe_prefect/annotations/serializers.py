@@ -52,6 +52,13 @@ class AnnotationFieldSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class AnnotationByPathSerializer(serializers.Serializer):
+    """One item of ``set_annotations``: ``{"field_path": "group.field", "value": v}`` (null deletes)."""
+
+    field_path = serializers.CharField()
+    value = serializers.JSONField(allow_null=True)
+
+
 class AnnotationPresetSerializer(BaseResolweSerializer):
     fields = PrimaryKeyDictField(many=True, queryset=AnnotationField.objects.all(), required=False)
 

@@ -72,6 +72,15 @@ def annotate_entity(data, annotations: dict[str, Any], *, contributor=None) -> l
     """
     if data.entity_id is None:
         return [f"No entity to annotate for object '{data.pk}'"]
+    return update_annotations(data.entity, annotations, contributor or data.contributor)
+
+
+def update_annotations(entity, annotations: dict[str, Any], contributor) -> list[str]:
+    """Validate every ``{"group.field": value}`` first, then store them all (``None`` deletes).
+
+    Shared by processes (``re-annotate-entity``) and ``POST /api/sample/<id>/set_annotations``;
+    returns the error messages, one per failing path, and stores nothing when there are any.
+    """
     errors: list[str] = []
     resolved: list[tuple[AnnotationField, Any]] = []
     for path, value in annotations.items():
@@ -85,10 +94,9 @@ def annotate_entity(data, annotations: dict[str, Any], *, contributor=None) -> l
         resolved.append((field, value))
     if errors:
         return errors
-    contributor = contributor or data.contributor
     with transaction.atomic():
         for field, value in resolved:
-            upsert_value(data.entity, field, value, contributor)
+            upsert_value(entity, field, value, contributor)
     return []
 
 

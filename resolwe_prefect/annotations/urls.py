@@ -13,6 +13,7 @@ from .views import (
     AnnotationPresetViewSet,
     AnnotationValueViewSet,
     SetAnnotationFieldsView,
+    SetAnnotationsView,
 )
 
 routes = [
@@ -32,4 +33,6 @@ urlpatterns: list = [
         SetAnnotationFieldsView.as_view(),
         name="collection-set-annotation-fields",
     ),
+    path("api/sample/<int:pk>/set_annotations", SetAnnotationsView.as_view(), name="sample-set-annotations"),
+    path("api/entity/<int:pk>/set_annotations", SetAnnotationsView.as_view(), name="entity-set-annotations"),
 ]

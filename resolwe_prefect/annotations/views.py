@@ -1,5 +1,6 @@
 """``/api/annotation_group``, ``/api/annotation_field``, ``/api/annotation_preset``,
-``/api/annotation_value`` and ``POST /api/collection/<id>/set_annotation_fields``.
+``/api/annotation_value``, ``POST /api/collection/<id>/set_annotation_fields`` and
+``POST /api/sample/<id>/set_annotations`` (also under ``/api/entity``).
 
 Groups and fields are read-only (they are defined by the ``annotation_fields``
 management command) and visible to everyone, like a schema. Values take their
@@ -12,13 +13,13 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
-from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
+from rest_framework.exceptions import MethodNotAllowed, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from resolwe_prefect.api.views import ResolweViewSetMixin
-from resolwe_prefect.entities.models import Collection
+from resolwe_prefect.entities.models import Collection, Entity
 from resolwe_prefect.permissions.models import Permission
 from resolwe_prefect.permissions.services import filter_for_user, user_level
 
@@ -26,6 +27,7 @@ from . import services
 from .filters import AnnotationFieldFilter, AnnotationGroupFilter, AnnotationPresetFilter, AnnotationValueFilter
 from .models import AnnotationField, AnnotationGroup, AnnotationPreset, AnnotationValue
 from .serializers import (
+    AnnotationByPathSerializer,
     AnnotationFieldIdsSerializer,
     AnnotationFieldSerializer,
     AnnotationGroupSerializer,
@@ -155,3 +157,29 @@ class SetAnnotationFieldsView(APIView):
         serializer.is_valid(raise_exception=True)
         services.set_collection_fields(collection, serializer.validated_data["annotation_fields"])
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SetAnnotationsView(APIView):
+    """``POST /api/sample/<id>/set_annotations [{"field_path", "value"}, …]`` → 200 (resdk's bulk set).
+
+    Resolwe's ``EntityViewSet.set_annotations``: EDIT on the entity (404 when
+    it is invisible, 403 without EDIT); a null value deletes. Every path and
+    value is checked before anything is stored, so a bad item changes nothing
+    (400 with one message per bad item). A plain view for the same reason as
+    :class:`SetAnnotationFieldsView`.
+    """
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=AnnotationByPathSerializer(many=True), responses={200: None})
+    def post(self, request: Request, pk: int) -> Response:
+        entity = get_object_or_404(filter_for_user(Entity.objects.all(), request.user), pk=pk)
+        if user_level(request.user, entity) < Permission.EDIT:
+            raise PermissionDenied()
+        serializer = AnnotationByPathSerializer(data=request.data, many=True)
+        serializer.is_valid(raise_exception=True)
+        annotations = {item["field_path"]: item["value"] for item in serializer.validated_data}
+        errors = services.update_annotations(entity, annotations, request.user)
+        if errors:
+            raise ValidationError({"error": errors})
+        return Response()

@@ -28,12 +28,20 @@ def _level(value: Any) -> Permission:
 
 
 def _find_user(key: str):
-    """Users are addressed by id, username or email (resdk sends whatever the caller typed)."""
+    """Users are addressed by id, username or email (resdk sends whatever the caller typed).
+
+    The kinds are tried in that order, so a user cannot capture grants meant
+    for another by choosing an e-mail equal to that user's name.
+    """
     users = get_user_model().objects
-    condition = Q(username=key) | Q(email__iexact=key) if "@" in key else Q(username=key)
-    if key.isdigit():
-        condition |= Q(pk=int(key))
-    return users.filter(condition).order_by("pk").first()
+    lookups = ([{"pk": int(key)}] if key.isdigit() else []) + [{"username": key}]
+    if "@" in key:
+        lookups.append({"email__iexact": key})
+    for lookup in lookups:
+        user = users.filter(**lookup).order_by("pk").first()
+        if user is not None:
+            return user
+    return None
 
 
 def _find_group(key: str) -> Group | None:
