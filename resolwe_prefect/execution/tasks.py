@@ -16,6 +16,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from resolwe_prefect.execution import outputs, program, writeback
+from resolwe_prefect.execution.artifacts import ProgressMirror, publish_outputs_summary
 from resolwe_prefect.execution.backends import get_backend
 from resolwe_prefect.execution.writeback import RunPlan
 from resolwe_prefect.secrets.services import SecretAccessError
@@ -105,6 +106,7 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
     await db(writeback.mark_processing)(plan)
     reader = CommandReader(commands_file)
     last_progress: list[float] = []
+    progress_artifact = ProgressMirror(plan)
 
     async def watch_progress() -> None:
         while True:
@@ -116,6 +118,7 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
         if values and (not last_progress or values[-1] != last_progress[-1]):
             last_progress.append(values[-1])
             await db(writeback.set_progress)(plan, values[-1])
+            await progress_artifact.report(values[-1])
 
     with open(Path(plan.data_dir) / "stdout.txt", "w", encoding="utf-8") as stdout:
 
@@ -139,7 +142,9 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
 @task(name="collect-outputs", cache_policy=NO_CACHE, retries=0)
 async def collect_and_save(plan: RunPlan, result: dict[str, Any]) -> dict[str, Any]:
     """Check the outputs against the output schema, save them and release dependants."""
-    return await db(outputs.collect_and_save_sync)(plan, result)
+    outcome = await db(outputs.collect_and_save_sync)(plan, result)
+    await publish_outputs_summary(plan, outcome)
+    return outcome
 
 
 @task(name="record-failure", cache_policy=NO_CACHE, retries=0)

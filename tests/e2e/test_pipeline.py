@@ -200,3 +200,22 @@ def test_operator_retry_from_prefect_reruns_the_same_flow_run(stack):
     assert current["process_error"] == []
     assert _final_state(stack, flow_run_id) == "COMPLETED"
     assert _flow_run(stack, flow_run_id)["run_count"] == 2
+
+
+def test_progress_and_outputs_show_as_prefect_artifacts(stack):
+    """re-progress becomes a progress artifact and the finished run gets a markdown summary."""
+    data = stack.client.create_data("e2e-sleep", {"seconds": 1})
+    final = stack.wait([data["id"]])[data["id"]]
+    assert final["status"] == "OK" and final["process_progress"] == 100, final
+    _final_state(stack, final["flow_run_id"])
+    response = requests.post(
+        f"{stack.prefect_api}/artifacts/filter",
+        json={"flow_runs": {"id": {"any_": [final["flow_run_id"]]}}},
+        timeout=30,
+    )
+    response.raise_for_status()
+    artifacts = {artifact["type"]: artifact for artifact in response.json()}
+    assert artifacts["progress"]["key"] == f"data-{data['id']}-progress"
+    assert artifacts["progress"]["data"] == 100.0
+    assert artifacts["markdown"]["key"] == f"data-{data['id']}-outputs"
+    assert "status **OK**" in artifacts["markdown"]["data"]
