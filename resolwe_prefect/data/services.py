@@ -75,15 +75,22 @@ def resolve_process(process_ref: Any, user=None) -> Process:
     return process
 
 
-def _validated_input(process: Process, values: dict) -> dict:
+def _validated_input(process: Process, values: dict, user=None) -> dict:
+    """Defaults filled and values checked; with ``user``, Data inputs must be ones they can view.
+
+    An input the caller cannot see is reported exactly like one that does
+    not exist, so that its existence does not leak.
+    """
     from resolwe_prefect.processes.fields import fill_defaults, validate_values
 
     if not isinstance(values, dict):
         raise DataError({"input": ["Expected a dictionary of input values."]})
     filled = fill_defaults(process.input_schema, values)
 
+    visible = Data.objects.all() if user is None else permissions.filter_for_user(Data.objects.all(), user)
+
     def resolve_data(data_id: int) -> str | None:
-        return Data.objects.filter(pk=data_id).values_list("process__type", flat=True).first()
+        return visible.filter(pk=data_id).values_list("process__type", flat=True).first()
 
     def resolve_storage(storage_id: int) -> bool:
         return Storage.objects.filter(pk=storage_id).exists()
@@ -201,7 +208,7 @@ def create_data(
     resource_errors = validate_resource_overrides(process_resources)
     if resource_errors:
         raise DataError({"error": "; ".join(resource_errors), "process_resources": resource_errors})
-    values = _validated_input(process, input or {})
+    values = _validated_input(process, input or {}, user if parent is None else None)
     collection = _lookup(Collection, collection_id, "collection")
     entity = _lookup(Entity, entity_id, "entity")
     if parent is None:
@@ -213,9 +220,10 @@ def create_data(
         collection = entity.collection
     descriptor_schema = None
     if descriptor_schema_slug:
-        descriptor_schema = (
-            DescriptorSchema.objects.filter(slug=descriptor_schema_slug).order_by("-version").first()
-        )
+        schemas = DescriptorSchema.objects.filter(slug=descriptor_schema_slug)
+        if parent is None:
+            schemas = permissions.filter_for_user(schemas, user)
+        descriptor_schema = schemas.order_by("-version").first()
         if descriptor_schema is None:
             raise DataError({"descriptor_schema": [f"Invalid descriptor_schema slug \"{descriptor_schema_slug}\"."]})
 
