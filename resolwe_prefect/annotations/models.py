@@ -81,6 +81,10 @@ class AnnotationPreset(models.Model):
     contributor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
+    #: Presets carry per-object permissions in Resolwe: the contributor owns a new one.
+    permission_group = models.ForeignKey(
+        "permissions.PermissionGroup", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["sort_order", "id"]

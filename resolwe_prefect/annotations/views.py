@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from resolwe_prefect.api.views import ResolweViewSetMixin
+from resolwe_prefect.permissions.api import PermissionsActionMixin
 from resolwe_prefect.entities.models import Collection, Entity
 from resolwe_prefect.permissions.models import Permission
 from resolwe_prefect.permissions.services import filter_for_user, user_level
@@ -65,6 +66,7 @@ class AnnotationFieldViewSet(PublicSchemaMixin, ResolweViewSetMixin, viewsets.Re
 
 
 class AnnotationPresetViewSet(
+    PermissionsActionMixin,
     ResolweViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -112,10 +114,15 @@ class AnnotationValueViewSet(
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(self.get_serializer(written).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses={201: AnnotationValueSerializer, 204: None})
     def create(self, request: Request, *args, **kwargs) -> Response:
         return self._write(request)
 
-    @extend_schema(operation_id="annotation_value_bulk_update", request=AnnotationValueSerializer(many=True))
+    @extend_schema(
+        operation_id="annotation_value_bulk_update",
+        request=AnnotationValueSerializer(many=True),
+        responses={201: AnnotationValueSerializer(many=True)},
+    )
     def bulk_update(self, request: Request, *args, **kwargs) -> Response:
         """``PUT /api/annotation_value`` with a list: the same upsert as POST."""
         return self._write(request)
