@@ -29,13 +29,19 @@ def _deployment_id() -> UUID:
 
 
 def flow_run_name(data: Data) -> str:
-    """What operators see in the Prefect UI: the Data object and its process."""
-    return f"data-{data.pk} {data.process.slug}: {data.name}"[:200]
+    """What operators see in the Prefect UI: the Data object, its process and, after a restart, the attempt."""
+    attempt = f" (attempt {data.attempt})" if data.attempt > 1 else ""
+    return f"data-{data.pk}{attempt} {data.process.slug}: {data.name}"[:200]
 
 
 def flow_run_tags(data: Data) -> list[str]:
     """Tags carry the process slug and type, so the UI can filter and limit by them."""
-    return [f"process:{data.process.slug}", f"process-type:{data.process.type}", f"scheduling:{data.process.scheduling_class}"]
+    return [
+        f"process:{data.process.slug}",
+        f"process-type:{data.process.type}",
+        f"scheduling:{data.process.scheduling_class}",
+        f"attempt:{data.attempt}",
+    ]
 
 
 def idempotency_key(data: Data) -> str:

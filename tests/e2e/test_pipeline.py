@@ -219,3 +219,20 @@ def test_progress_and_outputs_show_as_prefect_artifacts(stack):
     assert artifacts["progress"]["data"] == 100.0
     assert artifacts["markdown"]["key"] == f"data-{data['id']}-outputs"
     assert "status **OK**" in artifacts["markdown"]["data"]
+
+
+def test_restart_endpoint_starts_a_new_attempt_as_a_new_flow_run(stack):
+    """POST /api/data/<id>/restart: attempt 2 is its own flow run, visible in Prefect, and ends OK."""
+    marker = f"/tmp/resolwe-e2e-flaky-{uuid.uuid4().hex}"
+    data = stack.client.create_data("e2e-flaky", {"marker": marker})
+    first = stack.wait([data["id"]])[data["id"]]
+    assert first["status"] == "ER"
+    response = stack.client.session.post(f"{stack.url}/api/data/{data['id']}/restart", json={}, timeout=30)
+    assert response.status_code == 200, response.text
+    second = stack.wait([data["id"]])[data["id"]]
+    assert second["status"] == "OK" and second["output"] == {"attempt": "second"}, second
+    assert second["flow_run_id"] != first["flow_run_id"]
+    assert _final_state(stack, first["flow_run_id"]) == "FAILED"  # the first attempt keeps its history
+    assert _final_state(stack, second["flow_run_id"]) == "COMPLETED"
+    flow_run = _flow_run(stack, second["flow_run_id"])
+    assert f"data-{data['id']} (attempt 2)" in flow_run["name"] and "attempt:2" in flow_run["tags"]
