@@ -27,6 +27,7 @@ class DataFilter(PermissionFilterMixin, BaseObjectFilter):
     type__exact = filters.CharFilter(field_name="process__type", lookup_expr="exact")
     status = filters.CharFilter(field_name="status")
     status__in = filters.BaseInFilter(field_name="status")
+    relation_id = filters.NumberFilter(field_name="entity__relation_partitions__relation")  # data of its entities
 
     class Meta(BaseObjectFilter.Meta):
         model = Data

@@ -35,6 +35,7 @@ class EntityFilter(PermissionFilterMixin, BaseObjectFilter):
     status = filters.CharFilter(field_name="status")
     status__in = filters.BaseInFilter(field_name="status")
     descriptor_schema = filters.NumberFilter(field_name="descriptor_schema")
+    relation_id = filters.NumberFilter(field_name="relation_partitions__relation")  # entities in that relation
 
     class Meta(BaseObjectFilter.Meta):
         model = Entity

@@ -1,0 +1,1 @@
+"""Relations: named groupings of a collection's entities (Resolwe's ``/api/relation``)."""

@@ -1,0 +1,6 @@
+"""Routes of the relations app."""
+
+from .views import RelationViewSet
+
+routes = [("relation", RelationViewSet, "relation")]
+urlpatterns: list = []
