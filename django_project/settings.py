@@ -50,8 +50,10 @@ INSTALLED_APPS = [
     "resolwe_prefect.entities",
     "resolwe_prefect.data",
     "resolwe_prefect.annotations",
+    "resolwe_prefect.relations",
     "resolwe_prefect.uploads",
     "resolwe_prefect.secrets",
+    "resolwe_prefect.tasks",
 ]
 
 MIDDLEWARE = [
@@ -135,6 +137,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "resolwe-prefect API",
     "DESCRIPTION": "Resolwe's REST API, served by Django, executed by Prefect.",
     "VERSION": "0.1.0",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "resolwe_prefect.api.schema.document_error_responses",
+    ],
 }
 
 # --- Resolwe flow settings (Resolwe's names) -------------------------------------------

@@ -9,12 +9,17 @@ from resolwe_prefect.data import urls as data_urls
 from resolwe_prefect.descriptors import urls as descriptors_urls
 from resolwe_prefect.entities import urls as entities_urls
 from resolwe_prefect.processes import urls as processes_urls
+from resolwe_prefect.relations import urls as relations_urls
+from resolwe_prefect.tasks import urls as tasks_urls
 from resolwe_prefect.uploads import urls as uploads_urls
 
 from .routers import build_router
 from .views import resdk_minimal_supported_version
 
-APPS = [processes_urls, descriptors_urls, entities_urls, data_urls, accounts_urls, uploads_urls, annotations_urls]
+APPS = [
+    processes_urls, descriptors_urls, entities_urls, data_urls, accounts_urls, uploads_urls, annotations_urls,
+    relations_urls, tasks_urls,
+]
 
 router = build_router([app.routes for app in APPS])
 

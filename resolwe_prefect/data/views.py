@@ -26,6 +26,7 @@ from resolwe_prefect.entities.models import Collection, Entity
 from resolwe_prefect.entities.views import annotate_collections
 from resolwe_prefect.permissions import services as permission_services
 from resolwe_prefect.permissions.api import PermissionsActionMixin
+from resolwe_prefect.tasks.actions import BackgroundActionsMixin, MoveToCollectionMixin
 
 from .filters import DataFilter
 from .models import Data, Storage
@@ -80,6 +81,8 @@ def _service_kwargs(body) -> dict:
 
 
 class DataViewSet(
+    BackgroundActionsMixin,
+    MoveToCollectionMixin,
     PermissionsActionMixin,
     ResolweViewSetMixin,
     mixins.ListModelMixin,
@@ -96,6 +99,7 @@ class DataViewSet(
         "contributor__first_name", "contributor__last_name", "process__name", "process__type", "entity__name",
     ]  # fmt: skip
     ordering = ["-created"]
+    task_kind = "data"  # delete, duplicate, bulk_delete and move_to_collection run as background tasks
 
     def base_queryset(self) -> QuerySet:
         return Data.objects.select_related(

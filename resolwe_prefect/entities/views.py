@@ -14,6 +14,7 @@ from rest_framework import viewsets
 from resolwe_prefect.api.views import ResolweViewSetMixin
 from resolwe_prefect.data.models import Data
 from resolwe_prefect.permissions.api import PermissionsActionMixin
+from resolwe_prefect.tasks.actions import BackgroundActionsMixin, MoveToCollectionMixin
 
 from .filters import CollectionFilter, EntityFilter
 from .models import Collection, Entity
@@ -63,7 +64,7 @@ def annotate_entities(queryset: QuerySet) -> QuerySet:
     )
 
 
-class CollectionViewSet(PermissionsActionMixin, ResolweViewSetMixin, viewsets.ModelViewSet):
+class CollectionViewSet(BackgroundActionsMixin, PermissionsActionMixin, ResolweViewSetMixin, viewsets.ModelViewSet):
     queryset = Collection.objects.all()
     serializer_class = CollectionSerializer
     filterset_class = CollectionFilter
@@ -72,12 +73,13 @@ class CollectionViewSet(PermissionsActionMixin, ResolweViewSetMixin, viewsets.Mo
         "contributor__last_name", "status",
     ]  # fmt: skip
     ordering = ["id"]
+    task_kind = "collection"  # delete, duplicate and bulk_delete run as background tasks
 
     def base_queryset(self) -> QuerySet:
         return annotate_collections(Collection.objects.all())
 
 
-class EntityViewSet(PermissionsActionMixin, ResolweViewSetMixin, viewsets.ModelViewSet):
+class EntityViewSet(BackgroundActionsMixin, MoveToCollectionMixin, PermissionsActionMixin, ResolweViewSetMixin, viewsets.ModelViewSet):
     """Registered as both ``entity`` and ``sample`` (resolwe-bio's alias, which resdk uses)."""
 
     queryset = Entity.objects.all()
@@ -88,6 +90,7 @@ class EntityViewSet(PermissionsActionMixin, ResolweViewSetMixin, viewsets.ModelV
         "contributor__last_name", "status", "collection__name",
     ]  # fmt: skip
     ordering = ["id"]
+    task_kind = "entity"  # delete, duplicate, bulk_delete and move_to_collection run as background tasks
 
     def base_queryset(self) -> QuerySet:
         return annotate_entities(Entity.objects.all())

@@ -59,8 +59,12 @@ def test_patch_and_noop_patch(admin_client, collection):
     assert response.status_code == 204
 
 
-def test_delete_collection(admin_client, collection):
-    assert admin_client.delete(f"/api/collection/{collection.pk}").status_code == 204
+def test_delete_collection(admin_client, collection, settings, django_capture_on_commit_callbacks):
+    settings.RESOLWE_PREFECT_TASKS_SYNC = True  # run the background delete inline when the request commits
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.delete(f"/api/collection/{collection.pk}")
+    assert response.status_code == 200 and response.json()["status"] == "WT"  # Resolwe: 200 + BackgroundTask
+    assert admin_client.get(f"/api/task/{response.json()['id']}").json()["status"] == "OK"
     assert not Collection.objects.exists()
 
 

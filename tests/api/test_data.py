@@ -144,9 +144,13 @@ def test_restart(admin_client, make_data, monkeypatch):
     assert response.json()["status"] == "RE" and response.json()["process_resources"] == {"memory": 1024}
 
 
-def test_delete(admin_client, make_data):
+def test_delete(admin_client, make_data, settings, django_capture_on_commit_callbacks):
+    settings.RESOLWE_PREFECT_TASKS_SYNC = True  # run the background delete inline when the request commits
     data = make_data()
-    assert admin_client.delete(f"/api/data/{data.pk}").status_code == 204
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.delete(f"/api/data/{data.pk}")
+    assert response.status_code == 200 and response.json()["status"] == "WT"  # Resolwe: 200 + BackgroundTask
+    assert admin_client.get(f"/api/task/{response.json()['id']}").json()["output"] == "Task completed."
     assert not Data.objects.filter(pk=data.pk).exists()
 
 

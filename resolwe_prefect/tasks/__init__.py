@@ -1,0 +1,1 @@
+"""Resolwe's background tasks: long operations (duplicate, delete, move) answered with a task to poll."""
