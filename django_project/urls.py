@@ -5,3 +5,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("resolwe_prefect.api.urls")),
 ]
+
+handler404 = "resolwe_prefect.api.handlers.not_found"
+handler500 = "resolwe_prefect.api.handlers.server_error"

@@ -7,12 +7,14 @@ relies on that message and silently ignoring a typo would return wrong data.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import django_filters as filters
 from django_filters import rest_framework as drf_filters
+from django_filters.fields import IsoDateTimeField
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Q, QuerySet
 from rest_framework.filters import OrderingFilter
 
@@ -38,8 +40,35 @@ BASE_FIELDS = {
 ALWAYS_ALLOWED = ("fields", "format", "limit", "offset", "ordering", "text")
 
 
+class UTCIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, moved to UTC before it reaches the database.
+
+    Python accepts offsets up to ±23:59 but PostgreSQL only ±15:59, so a query
+    such as ``modified=2020-01-01T00:00+21:30`` must be normalised here rather
+    than fail inside the database.
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None and value.tzinfo is not None:
+            try:
+                value = value.astimezone(dt.timezone.utc)
+            except OverflowError as error:
+                raise DjangoValidationError("Enter a valid date/time.", code="invalid") from error
+        return value
+
+
+class UTCIsoDateTimeFilter(drf_filters.IsoDateTimeFilter):
+    field_class = UTCIsoDateTimeField
+
+
 class StrictFilterSet(drf_filters.FilterSet):
     """A FilterSet that refuses unknown query parameters, as Resolwe's ``CheckQueryParamsMixin``."""
+
+    FILTER_DEFAULTS = {
+        **drf_filters.FilterSet.FILTER_DEFAULTS,
+        models.DateTimeField: {"filter_class": UTCIsoDateTimeFilter},
+    }
 
     #: Extra names a subclass accepts without declaring a filter for them.
     extra_allowed: tuple[str, ...] = ()

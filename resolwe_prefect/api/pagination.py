@@ -18,3 +18,7 @@ class LimitOffsetOnRequestPagination(LimitOffsetPagination):
         if self.limit_query_param not in request.query_params:
             return None
         return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        """Both shapes a list can take: the bare list, or the envelope when ``limit`` is given."""
+        return {"oneOf": [schema, super().get_paginated_response_schema(schema)]}
