@@ -13,3 +13,6 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/resolw
 os.environ.setdefault("RESOLWE_PREFECT_HOME", tempfile.mkdtemp(prefix="resolwe-prefect-tests-"))
 
 from django_project.settings import *  # noqa: E402,F401,F403
+
+# Users are created by the hundred in the permission tests; the production hasher costs ~0.3 s each.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

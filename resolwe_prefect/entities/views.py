@@ -7,7 +7,7 @@ be filtered and ordered on.
 
 from __future__ import annotations
 
-from django.db.models import Case, CharField, Count, IntegerField, Max, OuterRef, Prefetch, QuerySet, Subquery, Value, When
+from django.db.models import Case, CharField, Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from rest_framework import viewsets
 
@@ -29,38 +29,34 @@ def _count(model, field: str) -> Coalesce:
     return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")[:1]), 0, output_field=IntegerField())
 
 
-def _status(field: str) -> tuple[Case, Subquery]:
-    """The derived status (by the annotated ``status_rank``) and the subquery that ranks it."""
+def _status(field: str) -> Subquery:
+    """The worst status among the container's Data, as one correlated subquery.
+
+    Ranking and picking in the same subquery keeps the SQL small: expressing
+    the status as a CASE over a separately annotated rank repeated the rank
+    subquery once per status, and building that query dominated every
+    request that serializes a collection.
+    """
     rank = Case(*[When(status=s, then=Value(r)) for s, r in STATUS_RANK.items()], output_field=IntegerField())
-    rows = Data.objects.filter(**{field: OuterRef("pk")}).order_by().values(field)
-    worst = Subquery(rows.annotate(r=Max(rank)).values("r")[:1], output_field=IntegerField())
-    return Case(
-        *[When(status_rank=r, then=Value(s)) for s, r in STATUS_RANK.items()],
-        default=None,
-        output_field=CharField(),
-    ), worst
+    worst = Data.objects.filter(**{field: OuterRef("pk")}).annotate(rank=rank).order_by("-rank").values("status")[:1]
+    return Subquery(worst, output_field=CharField())
 
 
 def annotate_collections(queryset: QuerySet) -> QuerySet:
     """Add ``data_count``, ``entity_count`` and ``status`` to a Collection queryset."""
-    status, worst = _status("collection")
-    return (
-        queryset.select_related("contributor", "descriptor_schema")
-        .annotate(data_count=_count(Data, "collection"), entity_count=_count(Entity, "collection"))
-        .annotate(status_rank=worst)
-        .annotate(status=status)
+    return queryset.select_related("contributor", "descriptor_schema").annotate(
+        data_count=_count(Data, "collection"),
+        entity_count=_count(Entity, "collection"),
+        status=_status("collection"),
     )
 
 
 def annotate_entities(queryset: QuerySet) -> QuerySet:
     """Add ``data_count`` and ``status`` to an Entity queryset and load its nested collection."""
-    status, worst = _status("entity")
     return (
         queryset.select_related("contributor", "descriptor_schema")
         .prefetch_related(Prefetch("collection", queryset=annotate_collections(Collection.objects.all())))
-        .annotate(data_count=_count(Data, "entity"))
-        .annotate(status_rank=worst)
-        .annotate(status=status)
+        .annotate(data_count=_count(Data, "entity"), status=_status("entity"))
     )
 
 
