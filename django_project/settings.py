@@ -189,6 +189,8 @@ PREFECT_DEPLOYMENT = os.environ.get("RESOLWE_PREFECT_DEPLOYMENT", "resolwe-data/
 PREFECT_WORK_POOL = os.environ.get("RESOLWE_PREFECT_WORK_POOL", "resolwe-local")
 # How many programs one worker runs at once; defaults to the machine's cores.
 WORKER_CONCURRENCY = int(os.environ.get("RESOLWE_PREFECT_WORKER_CONCURRENCY", os.cpu_count() or 1))
+# Slots kept for interactive processes (their own "interactive" work queue), on top of the batch slots.
+WORKER_INTERACTIVE_SLOTS = int(os.environ.get("RESOLWE_PREFECT_WORKER_INTERACTIVE_SLOTS", max(1, (os.cpu_count() or 1) // 2)))
 
 LOGGING = {
     "version": 1,

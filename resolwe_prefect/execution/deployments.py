@@ -26,8 +26,32 @@ def deployment_name() -> tuple[str, str]:
     return flow_name, name
 
 
+#: Work queues of every pool, by priority: workers take interactive runs first.
+INTERACTIVE_QUEUE, BATCH_QUEUE = "interactive", "batch"
+
+
+def queue_limits() -> dict[str, tuple[int, int]]:
+    """``{queue: (priority, concurrency limit)}``.
+
+    Batch work is capped at the worker's slots (the machine's cores by
+    default) and interactive work has slots of its own, so a queue full of
+    batch runs can never hold an interactive run back.
+    """
+    return {
+        INTERACTIVE_QUEUE: (1, settings.WORKER_INTERACTIVE_SLOTS),
+        BATCH_QUEUE: (2, settings.WORKER_CONCURRENCY),
+    }
+
+
+def work_queue_for(scheduling_class: str) -> str:
+    """The queue a Data object's flow run goes to, by its process's scheduling class."""
+    from resolwe_prefect.processes.models import Process
+
+    return INTERACTIVE_QUEUE if scheduling_class == Process.SCHEDULING_CLASS_INTERACTIVE else BATCH_QUEUE
+
+
 async def ensure_work_pool(name: str, pool_type: str = "process", base_job_template: dict | None = None) -> None:
-    """Create a work pool unless it exists."""
+    """Create a work pool unless it exists, and its interactive and batch queues."""
     async with get_client() as client:
         try:
             await client.read_work_pool(name)
@@ -37,6 +61,17 @@ async def ensure_work_pool(name: str, pool_type: str = "process", base_job_templ
                 await client.create_work_pool(pool)
             except ObjectAlreadyExists:
                 pass
+        for queue, (priority, limit) in queue_limits().items():
+            try:
+                await client.read_work_queue_by_name(queue, work_pool_name=name)
+            except ObjectNotFound:
+                try:
+                    await client.create_work_queue(
+                        name=queue, work_pool_name=name, priority=priority, concurrency_limit=limit,
+                        description=f"Resolwe {queue} processes",
+                    )  # fmt: skip
+                except ObjectAlreadyExists:
+                    pass
 
 
 DEPLOYMENTS_DIR = Path(__file__).resolve().parents[2] / "deployments"

@@ -16,7 +16,7 @@ from django.utils import timezone
 from prefect.client.orchestration import get_client
 
 from resolwe_prefect.data.models import Data, DataStatus
-from resolwe_prefect.execution.deployments import deployment_name
+from resolwe_prefect.execution.deployments import deployment_name, work_queue_for
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ def submit_data(data_ids: list[int]) -> list[UUID]:
                 name=flow_run_name(data),
                 tags=flow_run_tags(data),
                 idempotency_key=idempotency_key(data),
+                work_queue_name=work_queue_for(data.process.scheduling_class),
             )
             Data.objects.filter(pk=data.pk, flow_run_id__isnull=True).update(
                 flow_run_id=flow_run.id, status=DataStatus.WAITING, scheduled=timezone.now(), modified=timezone.now()

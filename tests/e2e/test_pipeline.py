@@ -236,3 +236,36 @@ def test_restart_endpoint_starts_a_new_attempt_as_a_new_flow_run(stack):
     assert _final_state(stack, second["flow_run_id"]) == "COMPLETED"
     flow_run = _flow_run(stack, second["flow_run_id"])
     assert f"data-{data['id']} (attempt 2)" in flow_run["name"] and "attempt:2" in flow_run["tags"]
+
+
+def test_interactive_work_is_not_starved_by_batch_work(stack):
+    """With every batch slot taken, an interactive process still runs at once, from its own queue."""
+    import time
+
+    queues = requests.post(f"{stack.prefect_api}/work_pools/resolwe-local/queues/filter", json={}, timeout=30).json()
+    limits = {queue["name"]: queue["concurrency_limit"] for queue in queues}
+    assert limits["batch"] >= 1 and limits["interactive"] >= 1, limits
+    batch = [stack.client.create_data("e2e-sleep", {"seconds": 30}) for _ in range(limits["batch"] + 1)]
+    deadline = time.monotonic() + 60
+    while sum(stack.client.get_data(d["id"])["status"] == "PR" for d in batch) < limits["batch"]:
+        assert time.monotonic() < deadline, "the batch slots never filled"
+        time.sleep(0.2)
+    started = time.monotonic()
+    interactive = stack.client.create_data("e2e-interactive", {})
+    final = stack.wait([interactive["id"]], timeout=60)[interactive["id"]]
+    took = time.monotonic() - started
+    assert final["status"] == "OK" and final["output"] == {"answer": "ready"}, final
+    states = [stack.client.get_data(d["id"])["status"] for d in batch]
+    assert "OK" not in states and states.count("PR") == limits["batch"], states  # batch was still busy
+    assert _flow_run(stack, final["flow_run_id"])["work_queue_name"] == "interactive"
+    assert _flow_run(stack, stack.client.get_data(batch[0]["id"])["flow_run_id"])["work_queue_name"] == "batch"
+    print(f"interactive Data OK {took:.2f} s after creation while {limits['batch']} batch runs held every batch slot")
+    for data in batch:  # free the slots for the rest of the session: cancel as an operator would
+        flow_run_id = stack.client.get_data(data["id"])["flow_run_id"]
+        requests.post(
+            f"{stack.prefect_api}/flow_runs/{flow_run_id}/set_state",
+            json={"state": {"type": "CANCELLING", "message": "test cleanup"}, "force": True},
+            timeout=30,
+        )
+    finals = stack.wait([d["id"] for d in batch], timeout=90)
+    assert {d["status"] for d in finals.values()} == {"ER"}
