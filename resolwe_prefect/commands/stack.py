@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import requests
 
@@ -106,14 +107,14 @@ def _start_prefect_server(port: int, home: Path) -> subprocess.Popen:
         "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api",
     }
     env.pop("PREFECT_API_URL", None)
-    log = open(home / "server.log", "ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with open(home / "server.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def stop_process_group(process: subprocess.Popen | None, timeout: float = 10) -> None:
@@ -129,6 +130,53 @@ def stop_process_group(process: subprocess.Popen | None, timeout: float = 10) ->
         except ProcessLookupError:
             pass
         process.wait()
+
+
+RESTART_WINDOW = 60.0
+MAX_RESTARTS = 5
+
+
+def _start_component(command: list[str], log_path: Path) -> subprocess.Popen:
+    """Start one component in its own session, appending to its log."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            command, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def _wait_for_port_free(host: str, port: int, timeout: float = 10) -> None:
+    """Wait until nobody listens on the port a dead component held (its children may linger briefly)."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            if sock.connect_ex((host, port)) != 0:
+                return
+        time.sleep(0.2)
+
+
+def _wait_for_deployment(api_url: str, timeout: float, process: subprocess.Popen) -> None:
+    """Wait until the worker has registered the Data deployment.
+
+    Data objects created before it exists cannot be submitted and would wait
+    for the worker's sweep, so ``up`` is not ready until then.
+    """
+    from django.conf import settings
+
+    url = f"{api_url}/deployments/name/{settings.PREFECT_DEPLOYMENT}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the worker exited with {process.returncode} before registering its deployment")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"the worker did not register {settings.PREFECT_DEPLOYMENT} within {timeout:.0f} s")
 
 
 def up(argv: list[str]) -> int:
@@ -153,42 +201,47 @@ def up(argv: list[str]) -> int:
     print(f"resolwe-prefect: state in {home}", flush=True)
     _prepare_database()
 
-    children: list[subprocess.Popen] = []
+    prefect_home = home / "prefect"
+    starters: dict[str, Callable[[], subprocess.Popen]] = {}
+    if not external_prefect:
+        prefect_home.mkdir(exist_ok=True)
+        starters["prefect"] = lambda: _start_prefect_server(args.prefect_port, prefect_home)
+    starters["worker"] = lambda: _start_component(
+        [sys.executable, "-m", "resolwe_prefect.cli", "worker"], home / "worker.log"
+    )
+    starters["api"] = lambda: _start_component(
+        [
+            sys.executable, "-m", "uvicorn", "django_project.asgi:application",
+            "--host", args.host, "--port", str(args.port), "--no-access-log", "--log-level", "warning",
+        ],
+        home / "api.log",
+    )
+    api_root = f"http://{args.host}:{args.port}"
+    children: dict[str, subprocess.Popen] = {}
+
+    def write_stack_json() -> None:
+        # Component pids let operators (and the fault tests) signal one component.
+        info = {
+            "api": api_root,
+            "prefect_ui": ui_url,
+            "prefect_api": api_url,
+            "pid": os.getpid(),
+            "components": {name: child.pid for name, child in children.items()},
+        }
+        tmp = home / "stack.json.tmp"
+        tmp.write_text(json.dumps(info))
+        tmp.replace(home / "stack.json")
+
     try:
-        if not external_prefect:
-            prefect_home = home / "prefect"
-            prefect_home.mkdir(exist_ok=True)
+        if "prefect" in starters:
             print(f"resolwe-prefect: starting the Prefect server on {ui_url}", flush=True)
-            children.append(_start_prefect_server(args.prefect_port, prefect_home))
-            wait_for_http(f"{api_url}/health", timeout=120, process=children[-1])
-        worker_log = open(home / "worker.log", "ab")
-        children.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "resolwe_prefect.cli", "worker"],
-                env=os.environ.copy(),
-                stdout=worker_log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
-        api_log = open(home / "api.log", "ab")
-        children.append(
-            subprocess.Popen(
-                [
-                    sys.executable, "-m", "uvicorn", "django_project.asgi:application",
-                    "--host", args.host, "--port", str(args.port), "--no-access-log", "--log-level", "warning",
-                ],
-                env=os.environ.copy(),
-                stdout=api_log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
-        api_root = f"http://{args.host}:{args.port}"
-        wait_for_http(f"{api_root}/api/", timeout=60, process=children[-1])
-        (home / "stack.json").write_text(
-            json.dumps({"api": api_root, "prefect_ui": ui_url, "prefect_api": api_url, "pid": os.getpid()})
-        )
+            children["prefect"] = starters["prefect"]()
+            wait_for_http(f"{api_url}/health", timeout=120, process=children["prefect"])
+        children["worker"] = starters["worker"]()
+        children["api"] = starters["api"]()
+        wait_for_http(f"{api_root}/api/", timeout=60, process=children["api"])
+        _wait_for_deployment(api_url, timeout=120, process=children["worker"])
+        write_stack_json()
         print(f"resolwe-prefect: API at {api_root}/api (user admin, password in {home / 'admin-password'})", flush=True)
         print(f"resolwe-prefect: Prefect UI at {ui_url}", flush=True)
         print("resolwe-prefect: ready; press Ctrl+C to stop", flush=True)
@@ -199,16 +252,41 @@ def up(argv: list[str]) -> int:
 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
+        # A component that dies is restarted: a dead worker would leave every
+        # run it held in Running (the restarted worker recovers them), a dead
+        # Prefect server or API would stop the stack from being usable. Only
+        # a component that keeps dying right after its start stops the stack.
+        recent_exits: dict[str, list[float]] = {name: [] for name in children}
         while not stop["now"]:
-            for child in children:
-                if child.poll() is not None:
-                    print(f"resolwe-prefect: a component exited ({child.args[2:4]}); stopping", file=sys.stderr)
+            for name, child in list(children.items()):
+                if child.poll() is None:
+                    continue
+                now = time.monotonic()
+                recent_exits[name] = [t for t in recent_exits[name] if now - t < RESTART_WINDOW] + [now]
+                if len(recent_exits[name]) > MAX_RESTARTS:
+                    print(
+                        f"resolwe-prefect: {name} exited {len(recent_exits[name])} times within "
+                        f"{RESTART_WINDOW:.0f} s; stopping",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     return 1
+                print(f"resolwe-prefect: {name} exited with {child.returncode}; restarting it", file=sys.stderr, flush=True)
+                try:  # what the component started in its session (e.g. the server's uvicorn) goes with it
+                    os.killpg(child.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                if name == "api":
+                    _wait_for_port_free(args.host, args.port)
+                elif name == "prefect":
+                    _wait_for_port_free("127.0.0.1", args.prefect_port)
+                children[name] = starters[name]()
+                write_stack_json()
             time.sleep(0.5)
         return 0
     finally:
         (home / "stack.json").unlink(missing_ok=True)
-        for child in reversed(children):
+        for child in reversed(list(children.values())):
             stop_process_group(child)
 
 

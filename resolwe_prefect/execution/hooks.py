@@ -25,10 +25,24 @@ def on_crashed(flow, flow_run, state) -> None:
     from resolwe_prefect.data import lifecycle
     from resolwe_prefect.execution.writeback import fail_flow_run
 
+    from resolwe_prefect.execution.backends import abandon_program
+    from resolwe_prefect.execution.writeback import runtime_dir
+
+    from resolwe_prefect.data.models import Data
+
     message = f"Processing crashed: {state.message or state.name}"
-    data_id = fail_flow_run(str(flow_run.id), message, data_id=_data_id(flow_run))
-    if data_id is not None:
-        lifecycle.children_finished(data_id)
+    data_id = _data_id(flow_run)
+    changed = fail_flow_run(str(flow_run.id), message, data_id=data_id)
+    if changed is not None:
+        lifecycle.children_finished(changed)
+    # The flow-run process died; its program (own session or container) did
+    # not, and must not keep writing into the Data directory. The event
+    # consumer may have written ER first, so this does not depend on who did.
+    if data_id is not None and Data.objects.filter(pk=data_id, flow_run_id=flow_run.id).exists():
+        try:
+            abandon_program(data_id, str(runtime_dir(data_id)))
+        except Exception:  # noqa: BLE001 - best effort; the Data object is already final
+            logger.warning("Could not stop the program of Data %s", data_id, exc_info=True)
 
 
 def on_cancellation(flow, flow_run, state) -> None:

@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 
 from django.conf import settings
+from docker.errors import ImageNotFound
 
 from .base import (
     BIN_MOUNT,
@@ -94,6 +95,15 @@ class DockerBackend:
         try:
             container = await asyncio.to_thread(self.client.containers.create, **options)
         except Exception as error:  # noqa: BLE001 - a missing image or a refused mount is the run's error
+            # The engine answers 404 "No such image" (docker-py does not always
+            # map it to ImageNotFound); the worker never pulls, so say what to do.
+            if isinstance(error, ImageNotFound) or "no such image" in str(error).lower():
+                return ProgramResult(
+                    return_code=1,
+                    message=f"Could not create the container: Docker image {options['image']!r} is not available on this "
+                    "host (the worker never "
+                    "pulls images): build or pull it, or fix requirements.executor.docker.image.",
+                )
             return ProgramResult(return_code=1, message=f"Could not create the container: {error}")
         try:
             await asyncio.to_thread(container.start)
@@ -103,12 +113,24 @@ class DockerBackend:
             return_code = int(status.get("StatusCode", 1))
             if container.attrs.get("State", {}).get("OOMKilled"):
                 return ProgramResult(return_code, f"Process was killed: it ran out of memory (limit {job.memory_mb} MB).")
+            if return_code == 137:
+                return ProgramResult(
+                    return_code, "Process was killed (SIGKILL): its container was killed from outside or stopped."
+                )
             return ProgramResult(return_code)
         except asyncio.TimeoutError:
             await asyncio.to_thread(container.kill)
             return ProgramResult(137, f"Process exceeded the time limit of {job.timeout:g} s.")
         finally:
             await asyncio.to_thread(container.remove, force=True)
+
+    def abandon(self, data_id: int, runtime_dir: str) -> None:
+        """Remove the containers of a Data object whose worker died: they outlive it, still running."""
+        for container in self.client.containers.list(all=True, filters={"label": f"resolwe.data_id={data_id}"}):
+            try:
+                container.remove(force=True)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
 
     async def _stream(self, container, on_output: OutputLine) -> None:
         """Relay the container's output lines from docker-py's blocking stream."""

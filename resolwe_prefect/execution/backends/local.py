@@ -23,6 +23,7 @@ from django.conf import settings
 from .base import OUTPUT_CHUNK, OutputLine, ProgramJob, ProgramResult, hand_over, relay_lines, user_ids
 
 SECRETS_MOUNT = "/secrets"
+PID_FILE = "program.pid"
 # Runs inside the new mount namespace, before the program: bind the run's
 # secrets (read-only) where Resolwe programs expect them.
 _MOUNT_SECRETS = (
@@ -97,6 +98,9 @@ class LocalBackend:
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
         )
+        # The program outlives a worker that is killed; the worker that
+        # recovers the run finds it by this file (see ``abandon``).
+        (job.runtime_dir / PID_FILE).write_text(f"{process.pid}\n")
         try:
             await asyncio.wait_for(self._pump(process, on_output), timeout=job.timeout)
             return_code = await process.wait()
@@ -110,6 +114,26 @@ class LocalBackend:
         if return_code < 0:
             return ProgramResult(return_code, message=f"Process was killed by signal {-return_code}.")
         return ProgramResult(return_code)
+
+    @staticmethod
+    def abandon(data_id: int, runtime_dir: str) -> None:
+        """Kill the process group of a program left behind by a dead worker, if it still runs.
+
+        The pid is trusted only while its command line still names this run's
+        script, so a reused pid is never killed.
+        """
+        script = str(Path(runtime_dir) / "script.sh")
+        try:
+            pid = int((Path(runtime_dir) / PID_FILE).read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return
+        if script.encode() not in cmdline:
+            return
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     @staticmethod
     async def _pump(process: asyncio.subprocess.Process, on_output: OutputLine) -> None:
