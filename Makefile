@@ -30,7 +30,7 @@ unit: $(STAMP)
 	$(VENV)/bin/python -m pytest -m "not e2e"
 
 bench: $(STAMP)
-	$(VENV)/bin/python bench/embedded.py
+	$(VENV)/bin/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .resolwe-prefect

@@ -1,0 +1,303 @@
+"""Bench a fan-out DAG: one root, N children that depend on it; resolve and submit them all.
+
+    python bench/fanout.py [--sizes 1000,5000,10000] [--real 1000] [--prefect-db sqlite|postgresql] [--json PATH]
+
+What is timed, per size N, each in a fresh Python process and a fresh copy
+of the database (``bench_fanout_run``, cloned from a migrated template
+``bench_fanout_template`` on the local PostgreSQL):
+
+1. *create*: the root and N ``bench-step`` children through
+   ``resolwe_prefect.data.services.create_data`` (the service every POST
+   goes through, without HTTP), until the platform has resolved every child
+   to WT (its background hand-over thread included);
+2. *resolve+submit*: the root turns OK and ``lifecycle.children_finished``
+   runs, as at the end of the root's flow run: the dependency check of all
+   N children and their submission, i.e. ``execution.submit.submit_data``
+   with its Data query and its per-object update. Only the Prefect call is
+   replaced by a counting stub (``create_flow_run_from_deployment`` returns a
+   fresh id), because 10,000 real flow runs take minutes on this machine;
+3. *memory* of the process doing 2: the RSS high-water mark over the call
+   (``/proc/self/clear_refs`` resets it), and the Python heap peak of the
+   same call repeated under ``tracemalloc`` (which slows it, so it is timed
+   apart).
+
+``--real M`` then does step 2 for M children against a real Prefect server
+(started here, no worker, so the runs stay Scheduled and nothing competes)
+with the real ``submit_data``, which gives the per-flow-run creation cost to
+extrapolate the stubbed totals honestly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PG = "postgres://postgres@127.0.0.1:5432"
+TEMPLATE_DB, RUN_DB, PREFECT_DB = "bench_fanout_template", "bench_fanout_run", "bench_fanout_prefect"
+USER = "bench-fanout"
+
+
+def admin_sql(*statements: str) -> None:
+    """Run statements on the maintenance database (CREATE/DROP DATABASE cannot run in a transaction)."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
+def recreate(name: str, template: str | None = None) -> None:
+    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+              f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))  # fmt: skip
+
+
+def setup_django(database: str) -> None:
+    os.environ["DATABASE_URL"] = f"{PG}/{database}"
+    os.environ.setdefault("RESOLWE_PREFECT_HOME", tempfile.mkdtemp(prefix="resolwe-prefect-bench-fanout-"))
+    os.environ["RESOLWE_PREFECT_PROCESS_PATHS"] = str(HERE / "processes")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "django_project.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def prepare_template() -> None:
+    """Migrate, register the bench processes and create the user once; every run clones this."""
+    recreate(TEMPLATE_DB)
+    setup_django(TEMPLATE_DB)
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connections
+
+    call_command("migrate", verbosity=0)
+    call_command("register", verbosity=0)
+    get_user_model().objects.create_superuser(USER, "fanout@example.com", "bench")
+    connections.close_all()
+
+
+class StubClient:
+    """Stands in for Prefect's sync client in ``submit_data``: counts flow runs and returns fresh ids."""
+
+    created = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        return False
+
+    def create_flow_run_from_deployment(self, deployment_id, **_kwargs):
+        import uuid
+        from types import SimpleNamespace
+
+        StubClient.created += 1
+        return SimpleNamespace(id=uuid.uuid4())
+
+
+def stub_prefect() -> None:
+    """Replace only the Prefect calls of ``submit_data``; the rest of it (queries, updates) runs as is."""
+    import uuid
+
+    from resolwe_prefect.execution import submit
+
+    submit.get_client = lambda **_kwargs: StubClient()
+    submit._deployment_id = lambda _id=uuid.uuid4(): _id
+
+
+def rss_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+class QueryCounter:
+    """Counts SQL statements without keeping them (CaptureQueriesContext would keep 10,000s)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def wait_resolved(root_id: int, n: int, timeout: float = 1800) -> None:
+    """Wait until the background hand-over has moved every child to WT."""
+    from resolwe_prefect.data.models import Data, DataStatus
+
+    deadline = time.monotonic() + timeout
+    while Data.objects.filter(status=DataStatus.WAITING).exclude(pk=root_id).count() < n:
+        if time.monotonic() > deadline:
+            raise SystemExit("children were not resolved to WT in time")
+        time.sleep(0.05)
+
+
+def one(n: int, real: bool) -> dict:
+    """Create, resolve and submit a fan-out of ``n`` in this (fresh) process."""
+    recreate(RUN_DB, TEMPLATE_DB)
+    setup_django(RUN_DB)
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from resolwe_prefect.data import lifecycle, services
+    from resolwe_prefect.data.models import Data, DataStatus
+
+    if real:
+        import asyncio
+
+        from resolwe_prefect.execution.deployments import ensure_local_deployment
+
+        asyncio.run(ensure_local_deployment())  # PREFECT_API_URL came with this process's environment
+    else:
+        stub_prefect()
+    user = get_user_model().objects.get(username=USER)
+    result: dict = {"n": n, "prefect": "real server" if real else "counting stub"}
+
+    started = time.perf_counter()
+    root = services.create_data(user=user, process_ref={"slug": "bench-trivial"}, input={"n": 0})
+    children = [
+        services.create_data(user=user, process_ref={"slug": "bench-step"}, input={"parent": root.pk, "n": i}).pk
+        for i in range(n)
+    ]
+    result["create_calls"] = time.perf_counter() - started
+    wait_resolved(root.pk, n)
+    result["create"] = time.perf_counter() - started
+    lifecycle._background.shutdown(wait=True)  # nothing of the creation may run during the timed part
+    # Why creating a child gets slower as the fan-out grows: every create_data
+    # names its object with core.slugs.unique_slug, which reads every taken
+    # slug with the same stem (all N children are "Trivial step").
+    from resolwe_prefect.core.slugs import unique_slug
+
+    slug_started = time.perf_counter()
+    for _ in range(5):
+        unique_slug(Data, "Trivial step")
+    result["unique_slug_ms"] = (time.perf_counter() - slug_started) / 5 * 1000
+
+    def reset() -> None:
+        Data.objects.filter(pk__in=children).update(status=DataStatus.WAITING, flow_run_id=None, scheduled=None)
+        Data.objects.filter(pk=root.pk).update(status=DataStatus.DONE)
+
+    reset()
+    import gc
+
+    gc.collect()
+    Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+    rss_before = rss_kib("VmRSS")
+    counter = QueryCounter()
+    created_before = StubClient.created
+    with connection.execute_wrapper(counter):
+        started = time.perf_counter()
+        lifecycle.children_finished(root.pk)
+        result["resolve_submit"] = time.perf_counter() - started
+    result["rss_peak_delta_mib"] = (rss_kib("VmHWM") - rss_before) / 1024
+    result["queries"] = counter.count
+    submitted = Data.objects.filter(pk__in=children, flow_run_id__isnull=False).count()
+    if submitted != n:
+        raise SystemExit(f"only {submitted} of {n} children were submitted")
+    result["flow_runs"] = submitted if real else StubClient.created - created_before
+
+    if not real:  # the heap peak, apart: tracemalloc roughly doubles the time
+        reset()
+        gc.collect()
+        tracemalloc.start()
+        lifecycle.children_finished(root.pk)
+        result["heap_peak_mib"] = tracemalloc.get_traced_memory()[1] / 1024 / 1024
+        tracemalloc.stop()
+    return result
+
+
+def start_prefect(prefect_db: str) -> tuple[subprocess.Popen, str]:
+    """A Prefect server of our own (no worker), and the Data flow's deployment on it."""
+    from resolwe_prefect.commands.stack import _start_prefect_server, wait_for_http
+
+    home = Path(tempfile.mkdtemp(prefix="resolwe-prefect-bench-fanout-prefect-"))
+    if prefect_db == "postgresql":
+        recreate(PREFECT_DB)
+        os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PREFECT_DB}"
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = _start_prefect_server(port, home)
+    api = f"http://127.0.0.1:{port}/api"
+    wait_for_http(f"{api}/health", timeout=180, process=server)
+    return server, api
+
+
+def run_child(args: list[str], env: dict | None = None) -> dict:
+    output = subprocess.run([sys.executable, __file__, *args], env=env, capture_output=True, text=True)
+    if output.returncode:
+        raise SystemExit(f"fanout.py {' '.join(args)} failed:\n{output.stderr[-3000:]}")
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,5000,10000")
+    parser.add_argument("--real", type=int, default=1000, help="children to submit to a real Prefect server (0: skip)")
+    parser.add_argument("--prefect-db", default="sqlite", choices=["sqlite", "postgresql"])
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size in this process
+    parser.add_argument("--one-real", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.one is not None:
+        print(json.dumps(one(args.one, args.one_real)))
+        return
+
+    prepare_template()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    rows = []
+    for n in sizes:
+        row = run_child(["--one", str(n)])
+        rows.append(row)
+        print(f"N={n:>6}: create {row['create']:.1f} s ({row['create'] / n * 1000:.2f} ms/child); resolve+submit "
+              f"{row['resolve_submit']:.2f} s ({row['resolve_submit'] / n * 1000:.3f} ms/child, {row['queries']} queries); "
+              f"memory: heap peak {row['heap_peak_mib']:.1f} MiB, RSS +{row['rss_peak_delta_mib']:.1f} MiB; "
+              f"unique_slug at the end {row['unique_slug_ms']:.1f} ms "
+              f"[Prefect: counting stub]", flush=True)  # fmt: skip
+    results: dict = {"stub": rows}
+    if args.real:
+        from resolwe_prefect.commands.stack import stop_process_group
+
+        server, api = start_prefect(args.prefect_db)
+        try:
+            env = {**os.environ, "PREFECT_API_URL": api}
+            env.pop("PREFECT_API_DATABASE_CONNECTION_URL", None)
+            real = run_child(["--one", str(args.real), "--one-real"], env=env)
+        finally:
+            stop_process_group(server)
+        stub_same = run_child(["--one", str(args.real)])
+        per_run = (real["resolve_submit"] - stub_same["resolve_submit"]) / args.real
+        real.update(prefect_db=args.prefect_db, stub_resolve_submit=stub_same["resolve_submit"], per_flow_run=per_run)
+        results["real"] = real
+        print(f"real Prefect server ({args.prefect_db}, idle, no worker): N={args.real} resolve+submit "
+              f"{real['resolve_submit']:.1f} s vs {stub_same['resolve_submit']:.2f} s with the stub -> "
+              f"{per_run * 1000:.1f} ms per flow run created", flush=True)  # fmt: skip
+        for row in rows:
+            row["extrapolated_real"] = row["resolve_submit"] + row["n"] * per_run
+        if rows:
+            print(f"extrapolated with real flow runs: N={rows[-1]['n']}: {rows[-1]['extrapolated_real']:.0f} s", flush=True)
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        scale = last["n"] / first["n"]
+        print(f"growth {first['n']} -> {last['n']} (x{scale:.0f}): time x{last['resolve_submit'] / first['resolve_submit']:.1f}, "
+              f"heap peak x{last['heap_peak_mib'] / first['heap_peak_mib']:.1f}, queries x{last['queries'] / first['queries']:.1f}")  # fmt: skip
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,291 @@
+"""Run every benchmark of the performance issue and print one table next to Resolwe 45.2.
+
+    python bench/run_all.py [--quick] [--skip docker,api,fanout,prefect-pg] [--wait-load 1.5] [--json PATH]
+
+Each piece runs as its own process, so no piece warms up or pollutes the
+next, and each can be run alone (the commands are printed as they start):
+
+- ``bench/embedded.py``: a ``resolwe-prefect up`` stack (Django on a fresh
+  PostgreSQL database ``bench_stack``, the Prefect server on SQLite as
+  ``up`` ships it) for POST→OK latency, 100 independent Data objects, a
+  chain of 20 dependent ones, and the stack's RSS at rest and under load;
+  again with the Docker backend (latency only), and again with the Prefect
+  server on PostgreSQL (``bench_stack_prefect``), to show what SQLite costs;
+- ``bench/api.py``: the REST API on 10,000 seeded Data (database ``bench_api``);
+- ``bench/fanout.py``: resolving and submitting a 1,000 / 5,000 / 10,000
+  child fan-out, with the per-flow-run cost of a real Prefect server.
+
+The machine is small (2 cores) and shared, so the 1-minute load average is
+recorded before every piece and printed with the table; ``--wait-load``
+waits (up to ``--max-wait`` seconds) for it to drop before each piece.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PG = "postgres://postgres@127.0.0.1:5432"
+STACK_DB, STACK_PREFECT_DB, API_DB = "bench_stack", "bench_stack_prefect", "bench_api"
+MIB = 1024 * 1024
+
+#: Resolwe 45.2 on this machine, and the issue's targets.
+RESOLWE = {
+    "latency_local": "2.0 s", "chain": "43.4 s (2.17 s/step)", "fanout100": "226.6 s",
+    "GET /api/data?limit=100": "995 ms, 12 q", "GET /api/data/<id>": "191 ms", "POST /api/data": "59 ms, 51 q",
+}  # fmt: skip
+TARGET = {
+    "latency_local": 0.25, "latency_docker": 0.5, "fanout100": 30.0, "chain": 8.0,
+    "GET /api/data?limit=100": 100.0, "GET /api/data/<id>": 20.0, "POST /api/data": 30.0,
+}  # fmt: skip
+
+
+def loadavg() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def wait_for_load(limit: float | None, max_wait: float) -> None:
+    if limit is None:
+        return
+    deadline = time.monotonic() + max_wait
+    while loadavg() > limit and time.monotonic() < deadline:
+        print(f"  (load {loadavg():.2f} > {limit}; waiting)", flush=True)
+        time.sleep(15)
+
+
+def recreate(name: str) -> str:
+    """A fresh database on the local PostgreSQL; returns its URL."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG}/{name}"
+
+
+def ensure(name: str) -> str:
+    """The database, created when missing (the API bench seeds it once and reuses it)."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG}/{name}"
+
+
+def docker_available() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+class Runner:
+    """Runs the pieces, echoing their output, and remembers the load and command of each."""
+
+    def __init__(self, wait_load: float | None, max_wait: float) -> None:
+        self.wait_load, self.max_wait = wait_load, max_wait
+        self.pieces: list[dict] = []
+
+    def run(self, name: str, argv: list[str], env: dict | None = None) -> tuple[str, float]:
+        wait_for_load(self.wait_load, self.max_wait)
+        load = loadavg()
+        shown = " ".join(f"{k}={v}" for k, v in (env or {}).items() if k.startswith("PREFECT_")) + " " if env else ""
+        command = shown + " ".join(str(a) for a in argv)
+        print(f"\n== {name} (load {load:.2f})\n$ {command}", flush=True)
+        started = time.monotonic()
+        process = subprocess.Popen(
+            argv, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            print("   " + line, end="", flush=True)
+        process.wait()
+        elapsed = time.monotonic() - started
+        self.pieces.append({"name": name, "command": command, "load": load, "load_after": loadavg(),
+                            "seconds": elapsed, "rc": process.returncode})  # fmt: skip
+        if process.returncode:
+            print(f"   !! {name} exited with {process.returncode}", flush=True)
+        return "".join(lines), elapsed
+
+
+def spread(values: list[float], unit: str, scale: float = 1.0, digits: int = 2) -> str:
+    values = [v * scale for v in values]
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f} {unit} (1 run)"
+    return (f"{statistics.median(values):.{digits}f} {unit} "
+            f"({min(values):.{digits}f}–{max(values):.{digits}f}, n={len(values)})")  # fmt: skip
+
+
+def verdict(value: float | None, target: float | None) -> str:
+    if value is None:
+        return "not run"
+    if target is None:
+        return "n/a"
+    return "yes" if value <= target else f"**no** ({value / target:.2f}× target)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions and smaller fan-outs (about 10 minutes)")
+    parser.add_argument("--skip", default="", help="comma-separated: local, docker, prefect-pg, api, fanout")
+    parser.add_argument("--wait-load", type=float, help="before each piece wait until the 1-min load is below this")
+    parser.add_argument("--max-wait", type=float, default=300)
+    parser.add_argument("--json", type=Path, help="write every figure here (default: a temporary file)")
+    args = parser.parse_args()
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    runs, chain_runs, api_repeat = (5, 1, 5) if args.quick else (20, 3, 15)
+    sizes, real = ("1000,2000,4000", 200) if args.quick else ("1000,5000,10000", 500)
+    if args.quick:
+        skip.add("prefect-pg")
+    py = sys.executable
+    out = Path(tempfile.mkdtemp(prefix="resolwe-prefect-bench-results-"))
+    runner = Runner(args.wait_load, args.max_wait)
+    results: dict = {"quick": args.quick}
+
+    def stack(name: str, backend: str, extra: list[str], prefect_pg: bool = False) -> dict | None:
+        path = out / f"{name}.json"
+        env = {}
+        if prefect_pg:
+            env["PREFECT_API_DATABASE_CONNECTION_URL"] = (
+                recreate(STACK_PREFECT_DB).replace("postgres://", "postgresql+asyncpg://", 1)
+            )
+        argv = [py, "bench/embedded.py", "--backend", backend, "--database-url", recreate(STACK_DB),
+                "--runs", str(runs), "--json", str(path), *extra]  # fmt: skip
+        runner.run(name, argv, env)
+        return json.loads(path.read_text()) if path.exists() else None
+
+    full = ["--fanout", "100", "--chain", "20", "--chain-runs", str(chain_runs), "--memory"]
+    if "local" not in skip:
+        results["local"] = stack("stack-local", "local", full)
+    if "docker" not in skip:
+        if docker_available():
+            results["docker"] = stack("stack-docker", "docker", ["--fanout", "0"])
+        else:
+            print("\n== stack-docker skipped: no Docker engine answers `docker info`", flush=True)
+    if "prefect-pg" not in skip:
+        results["local_prefect_pg"] = stack("stack-local-prefect-pg", "local", full, prefect_pg=True)
+    if "api" not in skip:
+        text, _ = runner.run("api", [py, "bench/api.py", "--repeat", str(api_repeat), "--database-url", ensure(API_DB)])
+        rows = {}
+        for match in re.finditer(r"^(GET /api/data\?limit=100|GET /api/data/<id>|POST /api/data)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)",
+                                 text, re.MULTILINE):  # fmt: skip
+            rows[match[1]] = {"median": float(match[2]), "min": float(match[3]), "max": float(match[4]), "queries": int(match[5])}
+        results["api"] = rows
+    if "fanout" not in skip:
+        path = out / "fanout.json"
+        runner.run("fanout", [py, "bench/fanout.py", "--sizes", sizes, "--real", str(real), "--json", str(path)])
+        results["fanout"] = json.loads(path.read_text()) if path.exists() else None
+        if not args.quick and "prefect-pg" not in skip:
+            path = out / "fanout-prefect-pg.json"
+            runner.run("fanout-prefect-pg", [py, "bench/fanout.py", "--sizes", "", "--real", str(real),
+                                              "--prefect-db", "postgresql", "--json", str(path)])  # fmt: skip
+            results["fanout_prefect_pg"] = json.loads(path.read_text()) if path.exists() else None
+    results["pieces"] = runner.pieces
+    results["machine"] = {"cores": os.cpu_count(), "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1024**3, 1)}
+
+    table = render(results)
+    print("\n" + table)
+    target = args.json or out / "results.json"
+    target.write_text(json.dumps(results, indent=1))
+    print(f"\nall figures: {target}")
+
+
+def render(results: dict) -> str:
+    """The markdown table: measure | resolwe-prefect | Resolwe 45.2 | target | met?"""
+    lines = ["| measure | resolwe-prefect (median, min–max) | real Resolwe 45.2 | target | met? |", "|---|---|---|---|---|"]
+
+    def row(measure, ours, resolwe, target, met):
+        lines.append(f"| {measure} | {ours} | {resolwe} | {target} | {met} |")
+
+    def docker_row():
+        if not results.get("docker"):
+            return
+        dlat = results["docker"]["latencies"]
+        dserver = results["docker"].get("latency_server")
+        row("1. POST→OK, trivial, Docker backend (Prefect on SQLite)", spread(dlat, "s", digits=3)
+            + (f"; server-side {statistics.median(dserver):.3f} s" if dserver else ""), "–", "≤ 0.5 s",
+            verdict(statistics.median(dlat), TARGET["latency_docker"]))  # fmt: skip
+
+    if not results.get("local"):
+        docker_row()
+    for key, label in (("local", "Prefect on SQLite"), ("local_prefect_pg", "Prefect on PostgreSQL")):
+        stack = results.get(key)
+        if not stack:
+            continue
+        lat = stack["latencies"]
+        server = stack.get("latency_server")
+        row(f"1. POST→OK, trivial, local backend ({label})", spread(lat, "s", digits=3)
+            + (f"; server-side {statistics.median(server):.3f} s" if server else ""), RESOLWE["latency_local"],
+            "≤ 0.25 s", verdict(statistics.median(lat), TARGET["latency_local"]))  # fmt: skip
+        if key == "local":
+            docker_row()
+        if "fanout" in stack:
+
+            f = stack["fanout"]
+            row(f"2. 100 independent trivial Data, wall ({label})", f"{f['wall']:.1f} s (1 run; {f['ok']}/100 OK)",
+                RESOLWE["fanout100"], "≤ 30 s", verdict(f["wall"], TARGET["fanout100"]))  # fmt: skip
+        if "chain" in stack:
+            walls = [c["wall"] for c in stack["chain"]]
+            row(f"3. chain of 20 dependent Data, wall ({label})",
+                spread(walls, "s") + f"; {statistics.median(walls) / 20:.2f} s/step", RESOLWE["chain"], "≤ 8 s",
+                verdict(statistics.median(walls), TARGET["chain"]))  # fmt: skip
+        if "memory_rest" in stack:
+            rest, load = stack["memory_rest"], stack.get("memory_load")
+            parts = lambda p: ", ".join(f"{k} {v / MIB:.0f}" for k, v in sorted(p["at_peak"].items()) if k != "total")  # noqa: E731
+            row(f"6. stack RSS at rest, peak ({label})", f"{rest['total'] / MIB:.0f} MiB ({parts(rest)})", "–", "–", "n/a")
+            if load:
+                row(f"6. stack RSS under load (row 2), peak ({label})", f"{load['total'] / MIB:.0f} MiB ({parts(load)})",
+                    "–", "–", "n/a")  # fmt: skip
+    for name, target in (("GET /api/data?limit=100", "≤ 100 ms"), ("GET /api/data/<id>", "≤ 20 ms"), ("POST /api/data", "≤ 30 ms")):
+        api = (results.get("api") or {}).get(name)
+        if api is None:
+            if "api" in results:
+                row(f"4. {name}", "no figure parsed (see output above)", RESOLWE[name], target, "not run")
+            continue
+        row(f"4. {name} (non-superuser, 10,000 Data)",
+            f"{api['median']:.1f} ms ({api['min']:.1f}–{api['max']:.1f}), {api['queries']} q",
+            RESOLWE[name], target, verdict(api["median"], TARGET[name]))  # fmt: skip
+    fan = results.get("fanout")
+    if fan:
+        for r in fan["stub"]:
+            row(f"5. fan-out {r['n']:,}: create root + children (service layer, until all WT)",
+                f"{r['create']:.1f} s ({r['create'] / r['n'] * 1000:.1f} ms/child)", "–", "–", "n/a")  # fmt: skip
+            row(f"5. fan-out {r['n']:,}: resolve + submit, **Prefect stubbed**",
+                f"{r['resolve_submit']:.2f} s ({r['queries']:,} q); heap peak {r['heap_peak_mib']:.1f} MiB, "
+                f"RSS +{r['rss_peak_delta_mib']:.1f} MiB", "–", "–", "n/a")  # fmt: skip
+        if len(fan["stub"]) > 1:
+            a, b = fan["stub"][0], fan["stub"][-1]
+            row(f"5. growth {a['n']:,} → {b['n']:,} nodes (×{b['n'] / a['n']:.0f})",
+                f"time ×{b['resolve_submit'] / a['resolve_submit']:.1f}, heap ×{b['heap_peak_mib'] / a['heap_peak_mib']:.1f}, "
+                f"queries ×{b['queries'] / a['queries']:.1f}", "–", "linear", "n/a")  # fmt: skip
+        for key in ("fanout", "fanout_prefect_pg"):
+            real = (results.get(key) or {}).get("real")
+            if real:
+                row(f"5. real Prefect server ({real['prefect_db']}, idle, no worker): {real['n']:,} flow runs created",
+                    f"{real['resolve_submit']:.1f} s → {real['per_flow_run'] * 1000:.0f} ms per flow run", "–", "–", "n/a")  # fmt: skip
+                big = fan["stub"][-1]
+                row(f"5. fan-out {big['n']:,} resolve + submit, extrapolated to real flow runs ({real['prefect_db']})",
+                    f"≈ {big['resolve_submit'] + big['n'] * real['per_flow_run']:.0f} s", "–", "–", "n/a")  # fmt: skip
+    loads = [p["load"] for p in results.get("pieces", [])]
+    machine = results.get("machine", {})
+    lines.append("")
+    lines.append(f"machine: {machine.get('cores')} cores, {machine.get('memory_gib')} GiB; 1-min load before each piece: "
+                 + ", ".join(f"{p['name']} {p['load']:.2f}" for p in results.get("pieces", []))
+                 + (f" (max {max(loads):.2f})" if loads else ""))  # fmt: skip
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
