@@ -19,6 +19,16 @@ TIMEOUT="${DOCKER_START_TIMEOUT:-60}"
 log() { printf '[ensure-docker] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# Not Docker, but a system package the suite needs too: the re-* utilities are also tested under
+# busybox sh (tests/runtime/test_scripts.py), the smallest shell a process image may have.
+if ! command -v busybox >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    log "installing busybox"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends busybox >/dev/null 2>&1 ||
+        { apt-get update -q && apt-get install -y -q --no-install-recommends busybox; } ||
+        log "WARNING: could not install busybox: its two runtime tests will be skipped"
+fi
+
 # Already usable (e.g. a developer's own Docker): nothing to do.
 if docker info >/dev/null 2>&1 && docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
     exit 0
