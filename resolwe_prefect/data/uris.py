@@ -135,5 +135,6 @@ class SignedDownloadView(APIView):
         target = _file_path(int(data_id), path)
         if target is None:
             raise Http404("File not found.")
-        force = request.query_params.get("force_download", "").lower() in ("1", "true")
-        return FileResponse(target.open("rb"), as_attachment=force, filename=target.name)
+        from .views import file_download
+
+        return file_download(request, target)

@@ -200,6 +200,12 @@ def _listing(directory: Path) -> list[dict]:
     return entries
 
 
+def file_download(request: Request, target: Path) -> FileResponse:
+    """A Data file as raw bytes; ``?force_download=1`` asks the browser to save it."""
+    force = request.query_params.get("force_download", "").lower() in ("1", "true")
+    return FileResponse(target.open("rb"), as_attachment=force, filename=target.name)
+
+
 def resolve_data_path(data_id: int, subpath: str) -> Path:
     """Map ``/data/<id>/<subpath>`` to a path inside ``DATA_DIR/<id>``, refusing traversal.
 
@@ -240,6 +246,5 @@ class DataBrowseView(APIView):
         if not path.strip("/"):
             return JsonResponse([], safe=False)  # nothing stored yet
         if target.is_file():
-            force = request.query_params.get("force_download", "").lower() in ("1", "true")
-            return FileResponse(target.open("rb"), as_attachment=force, filename=target.name)
+            return file_download(request, target)
         raise Http404("File not found.")
