@@ -55,3 +55,33 @@ def make_data(admin, process):
         return Data.objects.create(**kwargs)
 
     return make
+
+
+@pytest.fixture
+def make_collection(contributor):
+    """A top-level collection, placed in a permission group as the API places it (owner: its contributor)."""
+
+    def make(user=None, **kwargs):
+        from resolwe_prefect.entities.models import Collection
+        from resolwe_prefect.permissions import services as permissions
+
+        collection = Collection.objects.create(name=kwargs.pop("name", "Col"), contributor=user or contributor, **kwargs)
+        permissions.on_created(collection)
+        return collection
+
+    return make
+
+
+@pytest.fixture
+def make_entity(contributor):
+    """An entity (inside ``collection=`` when given), placed in a permission group as the API places it."""
+
+    def make(user=None, **kwargs):
+        from resolwe_prefect.entities.models import Entity
+        from resolwe_prefect.permissions import services as permissions
+
+        entity = Entity.objects.create(name=kwargs.pop("name", "Sample"), contributor=user or contributor, **kwargs)
+        permissions.on_created(entity)
+        return entity
+
+    return make

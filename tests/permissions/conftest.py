@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from resolwe_prefect.data import services as data_services
-from resolwe_prefect.entities.models import Collection, Entity
+from resolwe_prefect.entities.models import Collection
 from resolwe_prefect.permissions import services as permissions
 from resolwe_prefect.permissions.models import Permission
 from resolwe_prefect.processes.models import Process
@@ -67,12 +67,3 @@ def make_data(contributor, process):
 
     return make
 
-
-@pytest.fixture
-def make_entity(contributor):
-    def make(user=None, **kwargs) -> Entity:
-        entity = Entity.objects.create(name=kwargs.pop("name", "Sample"), contributor=user or contributor, **kwargs)
-        permissions.on_created(entity)
-        return entity
-
-    return make

@@ -15,7 +15,6 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from resolwe_prefect.data.models import Data, DataStatus, Storage
-from resolwe_prefect.entities.models import Collection, Entity
 from resolwe_prefect.permissions import services as permissions
 from resolwe_prefect.processes.models import Process
 from resolwe_prefect.tasks.models import BackgroundTask
@@ -73,24 +72,6 @@ def process(admin) -> Process:
     )  # fmt: skip
 
 
-@pytest.fixture
-def make_collection(contributor):
-    def make(user=None, **kwargs) -> Collection:
-        collection = Collection.objects.create(name=kwargs.pop("name", "Col"), contributor=user or contributor, **kwargs)
-        permissions.on_created(collection)
-        return collection
-
-    return make
-
-
-@pytest.fixture
-def make_entity(contributor):
-    def make(user=None, **kwargs) -> Entity:
-        entity = Entity.objects.create(name=kwargs.pop("name", "Sample"), contributor=user or contributor, **kwargs)
-        permissions.on_created(entity)
-        return entity
-
-    return make
 
 
 @pytest.fixture
