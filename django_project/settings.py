@@ -91,6 +91,17 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and os.environ.get("DATABASE_POOL_MAX", "20") != "0":
+    # A connection pool per process (Django's psycopg pool). Under ASGI every
+    # request runs in a thread of its own, so persistent per-thread
+    # connections pile up in a burst of requests ("too many clients"); the
+    # pool caps them and hands them on instead.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("DATABASE_POOL_MAX", "20")),
+        "timeout": 60,
+    }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The API and the worker are separate processes: WAL lets readers run
     # beside the writer, and IMMEDIATE transactions queue writers instead of
@@ -196,7 +207,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"resolwe_prefect": {"handlers": ["console"], "level": os.environ.get("RESOLWE_PREFECT_LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "resolwe_prefect": {"handlers": ["console"], "level": os.environ.get("RESOLWE_PREFECT_LOG_LEVEL", "INFO")},
+        # A 500 answers with a short JSON body; its traceback goes to the API's log.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }
 RESOLWE_PREFECT_SUBMITTER = os.environ.get("RESOLWE_PREFECT_SUBMITTER", "resolwe_prefect.execution.submit.submit_data") or None
 
