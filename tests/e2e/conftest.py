@@ -17,11 +17,13 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
+import requests
 
 from resolwe_prefect.commands.demo import ApiClient
 
@@ -50,46 +52,90 @@ class Stack:
     def wait(self, data_ids: list[int], timeout: float = 120) -> dict[int, dict]:
         return self.client.wait(data_ids, timeout)
 
+    def flow_run(self, flow_run_id: str) -> dict:
+        """Read a flow run from the Prefect server's REST API, as the UI does."""
+        response = requests.get(f"{self.prefect_api}/flow_runs/{flow_run_id}", timeout=30)
+        response.raise_for_status()
+        return response.json()
 
-@pytest.fixture(scope="session")
-def stack() -> Stack:
-    home = Path(tempfile.mkdtemp(prefix="resolwe-prefect-e2e-"))
+    def final_state(self, flow_run_id: str, timeout: float = 30) -> str:
+        """The flow run's state type once it is final (the Data object is written just before it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.flow_run(flow_run_id)["state"]["type"]
+            if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") or time.monotonic() > deadline:
+                return state
+            time.sleep(0.1)
+
+
+@dataclass
+class RunningStack:
+    """What ``running_stack`` started: the URLs ``up`` published, its process and its databases."""
+
+    info: dict
+    home: Path
+    env: dict
+    up: subprocess.Popen
+    database_url: str
+
+
+@contextmanager
+def running_stack(prefix: str, extra_env: dict[str, str] | None = None, cwd: Path | None = None):
+    """``resolwe-prefect up`` on fresh PostgreSQL databases (Django's and Prefect's), stopped and dropped after.
+
+    The stack puts its Prefect server on ``<database>_prefect`` beside
+    Django's database, so both are dropped at the end.
+    """
+    home = Path(tempfile.mkdtemp(prefix=f"resolwe-prefect-{prefix}-"))
     home.chmod(0o755)  # programs run as an unprivileged user and must reach their Data directories
-    database = f"resolwe_prefect_e2e_{uuid.uuid4().hex[:8]}"
+    database = f"resolwe_prefect_{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(_admin_url(), autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{database}"')
+    database_url = _admin_url().rsplit("/", 1)[0] + f"/{database}"
     port, prefect_port = free_port(), free_port()
     env = {
         **os.environ,
         "RESOLWE_PREFECT_HOME": str(home),
-        "DATABASE_URL": _admin_url().rsplit("/", 1)[0] + f"/{database}",
+        "DATABASE_URL": database_url,
         "RESOLWE_PREFECT_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "RESOLWE_PREFECT_PROCESS_PATHS": str(PROCESSES),
+        **(extra_env or {}),
     }
     env.pop("PREFECT_API_URL", None)
-    process = subprocess.Popen(
+    up = subprocess.Popen(
         [sys.executable, "-m", "resolwe_prefect.cli", "up", "--port", str(port), "--prefect-port", str(prefect_port)],
         env=env,
         stdout=open(home / "up.log", "wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        cwd=cwd,
     )
     try:
         deadline = time.monotonic() + 180
         while not (home / "stack.json").exists():
-            if process.poll() is not None or time.monotonic() > deadline:
+            if up.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the stack did not start:\n{(home / 'up.log').read_text()[-5000:]}")
             time.sleep(0.2)
         info = json.loads((home / "stack.json").read_text())
         env["PREFECT_API_URL"] = info["prefect_api"]
-        yield Stack(info["api"], info["prefect_api"], home, ApiClient(info["api"], "admin", ADMIN_PASSWORD), env)
+        yield RunningStack(info, home, env, up, database_url)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
+        if up.poll() is None:
+            os.killpg(up.pid, signal.SIGTERM)
             try:
-                process.wait(timeout=60)
+                up.wait(timeout=60)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                os.killpg(up.pid, signal.SIGKILL)
         with psycopg.connect(_admin_url(), autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            for name in (database, f"{database}_prefect"):
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Stack:
+    with running_stack("e2e") as running:
+        info = running.info
+        yield Stack(
+            info["api"], info["prefect_api"], running.home, ApiClient(info["api"], "admin", ADMIN_PASSWORD), running.env
+        )

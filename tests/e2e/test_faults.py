@@ -18,7 +18,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ import pytest
 import requests
 
 from resolwe_prefect.commands.demo import ApiClient
-from tests.e2e.conftest import ADMIN_PASSWORD, PROCESSES, _admin_url, free_port
+from tests.e2e.conftest import ADMIN_PASSWORD, PROCESSES, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -95,54 +94,22 @@ class FaultStack:
 def fault_stack() -> FaultStack:
     if not _docker_available():
         pytest.skip("Docker or the image resolwe-prefect/base:bookworm is not available")
-    home = Path(tempfile.mkdtemp(prefix="resolwe-prefect-faults-"))
-    home.chmod(0o755)
-    database = f"resolwe_prefect_faults_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(_admin_url(), autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{database}"')
-    database_url = _admin_url().rsplit("/", 1)[0] + f"/{database}"
-    port, prefect_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "RESOLWE_PREFECT_HOME": str(home),
-        "DATABASE_URL": database_url,
-        "RESOLWE_PREFECT_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    extra_env = {
         "RESOLWE_PREFECT_PROCESS_PATHS": os.pathsep.join([str(PROCESSES), str(FAULT_PROCESSES)]),
         "RESOLWE_PREFECT_BACKEND": "docker",
         "RESOLWE_PREFECT_WORKER_CONCURRENCY": "4",
     }
-    env.pop("PREFECT_API_URL", None)
-    up = subprocess.Popen(
-        [sys.executable, "-m", "resolwe_prefect.cli", "up", "--port", str(port), "--prefect-port", str(prefect_port)],
-        env=env,
-        stdout=open(home / "up.log", "wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        cwd=ROOT,
-    )
-    try:
-        deadline = time.monotonic() + 180
-        while not (home / "stack.json").exists():
-            if up.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the fault stack did not start:\n{(home / 'up.log').read_text()[-5000:]}")
-            time.sleep(0.2)
-        info = json.loads((home / "stack.json").read_text())
+    with running_stack("faults", extra_env, cwd=ROOT) as running:
+        info = running.info
         client = ApiClient(info["api"], "admin", ADMIN_PASSWORD)
-        env["PREFECT_API_URL"] = info["prefect_api"]
-        yield FaultStack(info["api"], info["prefect_api"], home, database_url, client, up, env)
-    finally:
-        if up.poll() is None:
-            os.killpg(up.pid, signal.SIGTERM)
-            try:
-                up.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(up.pid, signal.SIGKILL)
-        for log in ("up.log", "worker.log"):
-            for line in (home / log).read_text(errors="replace").splitlines()[-30:]:
-                print(f"[{log}] {line}")
-        with psycopg.connect(_admin_url(), autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        shutil.rmtree(home, ignore_errors=True)
+        try:
+            yield FaultStack(
+                info["api"], info["prefect_api"], running.home, running.database_url, client, running.up, running.env
+            )
+        finally:
+            for log in ("up.log", "worker.log"):
+                for line in (running.home / log).read_text(errors="replace").splitlines()[-30:]:
+                    print(f"[{log}] {line}")
 
 
 # --- helpers ------------------------------------------------------------------------------------

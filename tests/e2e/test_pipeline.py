@@ -17,25 +17,6 @@ def test_demo_pipeline_ends_ok(stack):
     assert run_pipeline(stack.client, timeout=180)
 
 
-def _flow_run(stack, flow_run_id: str) -> dict:
-    """Read a flow run from the Prefect server's REST API, as the UI does."""
-    response = requests.get(f"{stack.prefect_api}/flow_runs/{flow_run_id}", timeout=30)
-    response.raise_for_status()
-    return response.json()
-
-
-def _final_state(stack, flow_run_id: str, timeout: float = 30) -> str:
-    """The flow run's state type once it is final (the Data object is written just before it)."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        state = _flow_run(stack, flow_run_id)["state"]["type"]
-        if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") or time.monotonic() > deadline:
-            return state
-        time.sleep(0.1)
-
-
 def _wait_for_status(stack, data_id: int, status: str, timeout: float = 60) -> dict:
     """The Data object once it reaches ``status`` (e.g. PR, when its program is running)."""
     import time
@@ -53,11 +34,11 @@ def test_each_data_object_is_one_flow_run(stack):
     assert final["status"] == "OK", final
     assert final["output"] == {"text": "hello"}
     assert final["flow_run_url"] == f"{stack.prefect_api.removesuffix('/api')}/runs/flow-run/{final['flow_run_id']}"
-    flow_run = _flow_run(stack, final["flow_run_id"])
+    flow_run = stack.flow_run(final["flow_run_id"])
     assert flow_run["parameters"] == {"data_id": data["id"]}
     assert f"data-{data['id']}" in flow_run["name"] and "e2e-echo" in flow_run["name"]
     assert "process:e2e-echo" in flow_run["tags"] and "process-type:data:e2e:echo:" in flow_run["tags"]
-    assert _final_state(stack, final["flow_run_id"]) == "COMPLETED"
+    assert stack.final_state(final["flow_run_id"]) == "COMPLETED"
 
 
 def test_input_values_reach_the_shell_quoted(stack):
@@ -91,7 +72,7 @@ def test_failure_propagates_to_dependants(stack):
     assert results[dependant["id"]]["status"] == "ER"
     assert "One or more inputs have status ERROR" in results[dependant["id"]]["process_error"]
     assert results[dependant["id"]]["output"] == {}
-    assert _final_state(stack, results[failing["id"]]["flow_run_id"]) == "FAILED"
+    assert stack.final_state(results[failing["id"]]["flow_run_id"]) == "FAILED"
 
 
 def test_dependant_waits_then_starts_after_its_input(stack):
@@ -141,7 +122,7 @@ def test_operator_cancel_from_prefect_ends_data_in_error(stack):
     assert final["status"] == "ER"
     assert final["process_error"][0] == "Processing was cancelled."
     deadline = time.monotonic() + 30
-    while _flow_run(stack, flow_run_id)["state"]["type"] != "CANCELLED":
+    while stack.flow_run(flow_run_id)["state"]["type"] != "CANCELLED":
         assert time.monotonic() < deadline
         time.sleep(0.2)
 
@@ -181,7 +162,7 @@ def test_operator_retry_from_prefect_reruns_the_same_flow_run(stack):
     first = stack.wait([data["id"]])[data["id"]]
     assert first["status"] == "ER"
     flow_run_id = first["flow_run_id"]
-    assert _final_state(stack, flow_run_id) == "FAILED"
+    assert stack.final_state(flow_run_id) == "FAILED"
     response = requests.post(
         f"{stack.prefect_api}/flow_runs/{flow_run_id}/set_state",
         json={"state": {"type": "SCHEDULED", "name": "AwaitingRetry", "message": "Retry from the UI"}, "force": False},
@@ -198,8 +179,8 @@ def test_operator_retry_from_prefect_reruns_the_same_flow_run(stack):
     assert current["flow_run_id"] == flow_run_id
     assert current["output"] == {"attempt": "second"}
     assert current["process_error"] == []
-    assert _final_state(stack, flow_run_id) == "COMPLETED"
-    assert _flow_run(stack, flow_run_id)["run_count"] == 2
+    assert stack.final_state(flow_run_id) == "COMPLETED"
+    assert stack.flow_run(flow_run_id)["run_count"] == 2
 
 
 def test_progress_and_outputs_show_as_prefect_artifacts(stack):
@@ -207,7 +188,7 @@ def test_progress_and_outputs_show_as_prefect_artifacts(stack):
     data = stack.client.create_data("e2e-sleep", {"seconds": 1})
     final = stack.wait([data["id"]])[data["id"]]
     assert final["status"] == "OK" and final["process_progress"] == 100, final
-    _final_state(stack, final["flow_run_id"])
+    stack.final_state(final["flow_run_id"])
     response = requests.post(
         f"{stack.prefect_api}/artifacts/filter",
         json={"flow_runs": {"id": {"any_": [final["flow_run_id"]]}}},
@@ -232,9 +213,9 @@ def test_restart_endpoint_starts_a_new_attempt_as_a_new_flow_run(stack):
     second = stack.wait([data["id"]])[data["id"]]
     assert second["status"] == "OK" and second["output"] == {"attempt": "second"}, second
     assert second["flow_run_id"] != first["flow_run_id"]
-    assert _final_state(stack, first["flow_run_id"]) == "FAILED"  # the first attempt keeps its history
-    assert _final_state(stack, second["flow_run_id"]) == "COMPLETED"
-    flow_run = _flow_run(stack, second["flow_run_id"])
+    assert stack.final_state(first["flow_run_id"]) == "FAILED"  # the first attempt keeps its history
+    assert stack.final_state(second["flow_run_id"]) == "COMPLETED"
+    flow_run = stack.flow_run(second["flow_run_id"])
     assert f"data-{data['id']} (attempt 2)" in flow_run["name"] and "attempt:2" in flow_run["tags"]
 
 
@@ -257,8 +238,8 @@ def test_interactive_work_is_not_starved_by_batch_work(stack):
     assert final["status"] == "OK" and final["output"] == {"answer": "ready"}, final
     states = [stack.client.get_data(d["id"])["status"] for d in batch]
     assert "OK" not in states and states.count("PR") == limits["batch"], states  # batch was still busy
-    assert _flow_run(stack, final["flow_run_id"])["work_queue_name"] == "interactive"
-    assert _flow_run(stack, stack.client.get_data(batch[0]["id"])["flow_run_id"])["work_queue_name"] == "batch"
+    assert stack.flow_run(final["flow_run_id"])["work_queue_name"] == "interactive"
+    assert stack.flow_run(stack.client.get_data(batch[0]["id"])["flow_run_id"])["work_queue_name"] == "batch"
     print(f"interactive Data OK {took:.2f} s after creation while {limits['batch']} batch runs held every batch slot")
     for data in batch:  # free the slots for the rest of the session: cancel as an operator would
         flow_run_id = stack.client.get_data(data["id"])["flow_run_id"]
