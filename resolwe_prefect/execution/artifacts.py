@@ -59,7 +59,8 @@ def _cell(value: Any) -> str:
 def outputs_markdown(plan: RunPlan, outcome: dict[str, Any]) -> str:
     """A short markdown report: status, the outputs as a table, and any errors."""
     status = "OK" if outcome.get("ok") else "ER"
-    lines = [f"### Data {plan.data_id}: {plan.name}", "", f"Process `{plan.slug}`, status **{status}**.", ""]
+    process = f"`{plan.process.get('slug', '?')}` {plan.process.get('version', '')}".rstrip()
+    lines = [f"### Data {plan.data_id}: {plan.name}", "", f"Process {process}, status **{status}**.", ""]
     output = outcome.get("output") or {}
     if output:
         lines += ["| output | value |", "|---|---|"]

@@ -108,9 +108,16 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
     last_progress: list[float] = []
     progress_artifact = ProgressMirror(plan)
 
+    stop_watching = asyncio.Event()
+
     async def watch_progress() -> None:
-        while True:
-            await asyncio.sleep(PROGRESS_POLL_SECONDS)
+        # Stopped by an event, never cancelled mid-report: a cancel between
+        # reading the last re-progress and writing it left the artifact behind.
+        while not stop_watching.is_set():
+            try:
+                await asyncio.wait_for(stop_watching.wait(), timeout=PROGRESS_POLL_SECONDS)
+            except asyncio.TimeoutError:
+                pass
             await report_progress()
 
     async def report_progress() -> None:
@@ -130,7 +137,11 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
         try:
             result = await backend.run(job, on_output)
         finally:
-            watcher.cancel()
+            stop_watching.set()
+            try:
+                await asyncio.wait_for(watcher, timeout=30)
+            except (Exception, asyncio.CancelledError):  # noqa: BLE001 - progress is best effort
+                watcher.cancel()
             if job.secrets_dir is not None:
                 from resolwe_prefect.secrets.services import remove_secret_files
 
@@ -157,5 +168,3 @@ async def record_failure(plan: RunPlan, message: str) -> None:
             lifecycle.children_finished(plan.data_id)
 
     await db(save)()
-
-

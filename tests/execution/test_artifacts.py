@@ -7,14 +7,14 @@ from resolwe_prefect.execution.writeback import RunPlan
 def _plan() -> RunPlan:
     return RunPlan(
         data_id=7, flow_run_id="f", slug="word-count", name="Words", contributor_id=1,
-        process={}, input={}, limits={}, data_dir="/tmp/d", runtime_dir="/tmp/r",
+        process={"slug": "count-words", "version": "1.2.0"}, input={}, limits={}, data_dir="/tmp/d", runtime_dir="/tmp/r",
     )  # fmt: skip
 
 
 def test_summary_lists_status_and_every_output():
     text = outputs_markdown(_plan(), {"ok": True, "output": {"words": 27, "file": {"file": "a|b.txt"}}, "errors": []})
     assert "### Data 7: Words" in text
-    assert "status **OK**" in text
+    assert "Process `count-words` 1.2.0, status **OK**." in text  # the process, not the Data object's slug
     assert "| words | 27 |" in text
     assert '| file | {"file": "a\\|b.txt"} |' in text  # pipes are escaped so the table holds
     assert "Errors" not in text
