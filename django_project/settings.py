@@ -198,6 +198,10 @@ PREFECT_UI_URL = (
 ).rstrip("/")
 PREFECT_DEPLOYMENT = os.environ.get("RESOLWE_PREFECT_DEPLOYMENT", "resolwe-data/local")
 PREFECT_WORK_POOL = os.environ.get("RESOLWE_PREFECT_WORK_POOL", "resolwe-local")
+# Every active process gets a deployment of the launch flow, so operators can run it from the
+# Prefect UI's form; the Data objects such runs create belong to this user.
+LAUNCH_DEPLOYMENTS = os.environ.get("RESOLWE_PREFECT_LAUNCH_DEPLOYMENTS", "1").lower() not in ("0", "false", "no", "")
+LAUNCH_SERVICE_USER = os.environ.get("RESOLWE_PREFECT_LAUNCH_USER", "prefect-launch")
 # How many programs one worker runs at once; defaults to the machine's cores.
 WORKER_CONCURRENCY = int(os.environ.get("RESOLWE_PREFECT_WORKER_CONCURRENCY", os.cpu_count() or 1))
 # Slots kept for interactive processes (their own "interactive" work queue), on top of the batch slots.

@@ -34,6 +34,7 @@ class DataFilter(PermissionFilterMixin, BaseObjectFilter):
         fields = {
             **BaseObjectFilter.Meta.fields,
             "checksum": ["exact"],
+            "flow_run_id": ["exact"],  # from a flow run in the Prefect UI to its Data object
             "process": RELATED_LOOKUPS,
             "process__slug": SLUG_LOOKUPS,
             "process__name": TEXT_LOOKUPS,

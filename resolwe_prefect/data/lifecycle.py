@@ -62,6 +62,41 @@ def _advance_in_thread(ids: list[int]) -> None:
         close_old_connections()
 
 
+def inputs_state(data_id: int) -> str:
+    """``"ready"`` when every input Data object is OK, ``"failed"`` when one failed, else ``"waiting"``."""
+    statuses = list(
+        DataDependency.objects.filter(child_id=data_id, kind=DataDependency.KIND_IO).values_list(
+            "parent__status", flat=True
+        )
+    )
+    if any(status in (DataStatus.ERROR, DataStatus.DIRTY, None) for status in statuses):
+        return "failed"
+    return "ready" if all(status == DataStatus.DONE for status in statuses) else "waiting"
+
+
+def _mark_input_error(data: Data) -> None:
+    data.status = DataStatus.ERROR
+    data.process_error = [*data.process_error, INPUT_ERROR]
+    data.process_rc = 1
+    data.finished = timezone.now()
+    data.save(update_fields=["status", "process_error", "process_rc", "finished", "modified"])
+
+
+def fail_on_inputs(data_id: int) -> None:
+    """End a Data object whose input failed, as Resolwe does, and let its dependants follow."""
+    with transaction.atomic():
+        data = (
+            Data.objects.select_for_update()
+            .filter(pk=data_id)
+            .exclude(status__in=[DataStatus.DONE, DataStatus.ERROR])
+            .first()
+        )
+        if data is None:
+            return
+        _mark_input_error(data)
+    children_finished(data_id)
+
+
 def advance(data_ids: Iterable[int]) -> list[int]:
     """Fail Data whose inputs failed, submit Data whose inputs are done; return the submitted ids."""
     ready: list[int] = []
@@ -71,19 +106,11 @@ def advance(data_ids: Iterable[int]) -> list[int]:
             pk__in=list(data_ids), status__in=[DataStatus.RESOLVING, DataStatus.WAITING], flow_run_id__isnull=True
         )
         for data in candidates:
-            statuses = list(
-                DataDependency.objects.filter(child=data, kind=DataDependency.KIND_IO).values_list(
-                    "parent__status", flat=True
-                )
-            )
-            if any(status in (DataStatus.ERROR, DataStatus.DIRTY, None) for status in statuses):
-                data.status = DataStatus.ERROR
-                data.process_error = [*data.process_error, INPUT_ERROR]
-                data.process_rc = 1
-                data.finished = timezone.now()
-                data.save(update_fields=["status", "process_error", "process_rc", "finished", "modified"])
+            state = inputs_state(data.pk)
+            if state == "failed":
+                _mark_input_error(data)
                 failed.append(data.pk)
-            elif all(status == DataStatus.DONE for status in statuses):
+            elif state == "ready":
                 ready.append(data.pk)
             elif data.status != DataStatus.WAITING:
                 data.status = DataStatus.WAITING

@@ -17,15 +17,20 @@ from resolwe_prefect.execution.django_setup import ensure_django
 
 ensure_django()
 
+from resolwe_prefect.data.lifecycle import INPUT_ERROR  # noqa: E402
 from resolwe_prefect.execution import hooks  # noqa: E402
+from resolwe_prefect.execution.launch import LAUNCH_FLOW_NAME  # noqa: E402
 from resolwe_prefect.execution.tasks import (  # noqa: E402
     ProgramError,
+    LaunchError,
     collect_and_save,
+    create_launched_data,
     record_failure,
     render_program,
     run_program,
     run_workflow,
     stage_inputs,
+    wait_for_inputs,
 )
 
 FLOW_NAME = "resolwe-data"
@@ -41,7 +46,34 @@ FLOW_NAME = "resolwe-data"
 )
 async def process_data(data_id: int) -> Any:
     """Process Data ``data_id``; the run ends Failed exactly when the Data object ends in ER."""
+    return await _process(data_id, FlowRunContext.get().flow_run)
+
+
+@flow(
+    name=LAUNCH_FLOW_NAME,
+    description="Run a Resolwe process from the Prefect UI: create its Data object, owned by the service user, "
+    "and process it in this flow run.",
+    persist_result=False,
+    log_prints=True,
+    on_crashed=[hooks.on_crashed],
+    on_cancellation=[hooks.on_cancellation],
+)
+async def launch_process(inputs: dict[str, Any], name: str | None = None) -> Any:
+    """One run of a process's launch deployment; the form's fields arrive as ``inputs``."""
     flow_run = FlowRunContext.get().flow_run
+    try:
+        data_id = await create_launched_data(
+            str(flow_run.id), flow_run.deployment_id and str(flow_run.deployment_id), list(flow_run.tags), inputs, name
+        )
+    except LaunchError as error:
+        return Failed(message=str(error))
+    if not await wait_for_inputs(data_id):
+        return Failed(message=INPUT_ERROR)
+    return await _process(data_id, flow_run)
+
+
+async def _process(data_id: int, flow_run: Any) -> Any:
+    """The steps every Data flow run takes, whoever created the run."""
     flow_run_id = str(flow_run.id)
     plan = await stage_inputs(data_id, flow_run_id, flow_run.idempotency_key)
     if plan is None:

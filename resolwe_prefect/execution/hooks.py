@@ -15,8 +15,13 @@ logger = logging.getLogger(__name__)
 
 
 def _data_id(flow_run) -> int | None:
+    """The run's Data object: its ``data_id`` parameter, or the object a launch run created for itself."""
     value = (flow_run.parameters or {}).get("data_id")
-    return int(value) if value is not None else None
+    if value is not None:
+        return int(value)
+    from resolwe_prefect.data.models import Data
+
+    return Data.objects.filter(flow_run_id=flow_run.id).values_list("pk", flat=True).first()
 
 
 def on_crashed(flow, flow_run, state) -> None:

@@ -168,3 +168,55 @@ async def record_failure(plan: RunPlan, message: str) -> None:
             lifecycle.children_finished(plan.data_id)
 
     await db(save)()
+
+
+
+
+class LaunchError(Exception):
+    """A launch from the Prefect UI was refused (unknown process, bad inputs); nothing was created."""
+
+
+LAUNCH_INPUT_POLL_SECONDS = 1.0
+
+
+@task(name="create-data", cache_policy=NO_CACHE, retries=0)
+async def create_launched_data(
+    flow_run_id: str, deployment_id: str | None, tags: list[str], inputs: Any, name: str | None
+) -> int:
+    """Create the Data object a launch flow run processes, owned by the service user (or find it on a retry)."""
+    from resolwe_prefect.data.services import DataError
+    from resolwe_prefect.execution import launch
+    from resolwe_prefect.execution.submit import flow_run_name, flow_run_tags
+    from prefect.client.orchestration import get_client
+
+    slug = await launch.process_slug_of(deployment_id)
+    try:
+        data_id = await db(launch.create_launched_data)(flow_run_id, slug, inputs, name)
+    except DataError as error:
+        detail = error.detail if isinstance(error.detail, dict) else {"error": error.detail}
+        raise LaunchError(f"Could not create the Data object of {slug}: {detail}") from error
+    get_run_logger().info("Data %s created for this flow run, owned by %s", data_id, settings.LAUNCH_SERVICE_USER)
+
+    def describe() -> tuple[str, list[str]]:
+        from resolwe_prefect.data.models import Data
+
+        data = Data.objects.select_related("process").get(pk=data_id)
+        return flow_run_name(data), flow_run_tags(data)
+
+    run_name, data_tags = await db(describe)()
+    async with get_client() as client:  # the UI then names the run like any other Data flow run
+        await client.update_flow_run(flow_run_id, name=run_name, tags=sorted({*tags, *data_tags, "launched"}))
+    return data_id
+
+
+@task(name="wait-for-inputs", cache_policy=NO_CACHE, retries=0)
+async def wait_for_inputs(data_id: int) -> bool:
+    """Hold a launched Data object until its input Data objects are OK; ``False`` (and ER) when one fails."""
+    from resolwe_prefect.data import lifecycle
+
+    while (state := await db(lifecycle.inputs_state)(data_id)) == "waiting":
+        await asyncio.sleep(LAUNCH_INPUT_POLL_SECONDS)
+    if state == "ready":
+        return True
+    await db(lifecycle.fail_on_inputs)(data_id)
+    return False

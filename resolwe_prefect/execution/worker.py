@@ -17,6 +17,7 @@ import os
 import socket
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from asgiref.sync import sync_to_async
@@ -104,12 +105,19 @@ class DataWorker:
         # Our own runs that were Running in Prefect but not in ``running`` at
         # the previous sweep (e.g. the server was down when they ended).
         self._lost: set[UUID] = set()
+        # The flow each deployment we serve runs: the Data flow, and the launch flow of every process.
+        self.flows: dict[UUID, Any] = {}
+        self._processes_seen: tuple | None = None
 
     async def run(self) -> None:
         """Serve until cancelled."""
         from resolwe_prefect.execution.flows import process_data
 
-        self.flow = process_data
+        self.flows[self.deployment_id] = process_data
+        try:
+            await self.sync_launch_deployments()
+        except Exception:
+            logger.exception("Could not create the launch deployments; the sweep retries")
         logger.info("Worker %s serving pool %r with %d slots", self.owner, self.work_pool, self.concurrency)
         try:
             recovered = await self.recover_orphans()
@@ -146,7 +154,7 @@ class DataWorker:
             )
             for response in sorted(responses, key=lambda r: r.flow_run.expected_start_time or timezone.now()):
                 flow_run = response.flow_run
-                if started >= free or flow_run.id in self.running or flow_run.deployment_id != self.deployment_id:
+                if started >= free or flow_run.id in self.running or flow_run.deployment_id not in self.flows:
                     continue
                 result = await client.set_flow_run_state(flow_run.id, Pending(), force=False)
                 if result.status != SetStateStatus.ACCEPT:
@@ -162,7 +170,8 @@ class DataWorker:
         try:
             async with get_client() as client:
                 flow_run = await client.read_flow_run(flow_run_id)
-            await run_flow_async(self.flow, flow_run=flow_run, parameters=flow_run.parameters, return_type="state")
+            flow = self.flows[flow_run.deployment_id]
+            await run_flow_async(flow, flow_run=flow_run, parameters=flow_run.parameters, return_type="state")
         except asyncio.CancelledError:
             await self._finish_cancelled(flow_run_id)
         except Exception as error:
@@ -274,6 +283,10 @@ class DataWorker:
             await self.recover_orphans()
         except Exception:  # must not keep the rest of the sweep from running
             logger.exception("Could not recover orphaned flow runs; retrying later")
+        try:
+            await self.sync_launch_deployments()
+        except Exception:
+            logger.exception("Could not update the launch deployments; retrying later")
         cutoff = timezone.now() - timedelta(seconds=self.sweep_seconds)
 
         def stale() -> tuple[list[int], dict[UUID, int]]:
@@ -302,6 +315,26 @@ class DataWorker:
             if run.state and run.state.type in FINAL_TYPES:
                 await sync_to_async(events.apply_state, thread_sensitive=False)(run.id, run.state.name, run.state.message)
 
+    # --- launch deployments ------------------------------------------------------------------
+
+    async def sync_launch_deployments(self) -> None:
+        """Keep one launch deployment per active process, and serve them; cheap when no process changed."""
+        from resolwe_prefect.execution import launch
+        from resolwe_prefect.execution.flows import launch_process
+
+        if not settings.LAUNCH_DEPLOYMENTS:
+            return
+        seen = await sync_to_async(launch.processes_fingerprint, thread_sensitive=False)()
+        if seen == self._processes_seen:
+            return
+        deployed = await launch.sync_launch_deployments()
+        for deployment_id in [d for d, flow in self.flows.items() if flow is launch_process and d not in deployed]:
+            del self.flows[deployment_id]
+        self.flows.update({deployment_id: launch_process for deployment_id in deployed})
+        self._processes_seen = seen
+        logger.info("Serving %d launch deployments (one per active process)", len(deployed))
+        self._wake.set()
+
     # --- orphans: runs whose worker died ----------------------------------------------------
 
     async def recover_orphans(self) -> int:
@@ -319,7 +352,7 @@ class DataWorker:
         async with get_client() as client:
             runs = await client.read_flow_runs(
                 flow_run_filter=FlowRunFilter(
-                    deployment_id=FlowRunFilterDeploymentId(any_=[self.deployment_id]),
+                    deployment_id=FlowRunFilterDeploymentId(any_=list(self.flows)),
                     state=FlowRunFilterState(
                         type=FlowRunFilterStateType(any_=[StateType.PENDING, StateType.RUNNING, StateType.CANCELLING])
                     ),
