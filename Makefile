@@ -24,6 +24,7 @@ up: $(STAMP)
 test: $(STAMP)
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-docker.sh
+	bash scripts/ensure-browser.sh
 	$(VENV)/bin/python -m pytest
 
 unit: $(STAMP)
