@@ -6,11 +6,12 @@ Each piece runs as its own process, so no piece warms up or pollutes the
 next, and each can be run alone (the commands are printed as they start):
 
 - ``bench/embedded.py``: a ``resolwe-prefect up`` stack (Django on a fresh
-  PostgreSQL database ``bench_stack``, the Prefect server on SQLite as
-  ``up`` ships it) for POST→OK latency, 100 independent Data objects, a
+  PostgreSQL database ``bench_stack``, the Prefect server on SQLite, as
+  ``up`` runs it with a SQLite Django) for POST→OK latency, 100 independent Data objects, a
   chain of 20 dependent ones, and the stack's RSS at rest and under load;
   again with the Docker backend (latency only), and again with the Prefect
-  server on PostgreSQL (``bench_stack_prefect``), to show what SQLite costs;
+  server on PostgreSQL (``bench_stack_prefect``), which is what ``up`` does
+  by default when Django is on PostgreSQL, to show what SQLite costs;
 - ``bench/api.py``: the REST API on 10,000 seeded Data (database ``bench_api``);
 - ``bench/fanout.py``: resolving and submitting a 1,000 / 5,000 / 10,000
   child fan-out, with the per-flow-run cost of a real Prefect server.
@@ -156,8 +157,10 @@ def main() -> None:
 
     def stack(name: str, backend: str, extra: list[str], prefect_pg: bool = False) -> dict | None:
         path = out / f"{name}.json"
-        env = {}
+        # up puts Prefect beside a PostgreSQL Django by default; the SQLite rows ask for SQLite.
+        env = {"RESOLWE_PREFECT_PREFECT_DATABASE": "sqlite"}
         if prefect_pg:
+            env = {}
             env["PREFECT_API_DATABASE_CONNECTION_URL"] = (
                 recreate(STACK_PREFECT_DB).replace("postgres://", "postgresql+asyncpg://", 1)
             )
