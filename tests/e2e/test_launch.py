@@ -114,3 +114,20 @@ def test_inputs_must_be_shared_with_the_service_user(stack):
     assert stack.final_state(run_id, timeout=120) == "COMPLETED", stack.flow_run(run_id)["state"]
     [data] = _data_of_flow_run(stack, run_id)
     assert data["status"] == "OK" and data["output"] == {"ran": True}
+
+
+def test_sync_command_for_clusters_without_the_embedded_worker(stack):
+    """``manage sync_launch_deployments`` (for standard workers) lists every process and is idempotent."""
+    import subprocess
+    import sys
+
+    before = _deployment(stack, "e2e-echo")["id"]
+    run = subprocess.run(
+        [sys.executable, "-m", "resolwe_prefect.cli", "manage", "sync_launch_deployments"],
+        env=stack.env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert "resolwe-launch/e2e-echo" in lines and "resolwe-launch/e2e-launch-form" in lines
+    assert lines[-1].endswith("launch deployments")
+    assert _deployment(stack, "e2e-echo")["id"] == before  # updated in place, not recreated
