@@ -14,6 +14,7 @@ from our side. Layout inside the container:
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from pathlib import Path
 
@@ -30,6 +31,9 @@ from .base import (
     relay_lines,
     user_ids,
 )
+
+logger = logging.getLogger(__name__)
+
 
 class DockerBackend:
     """One container per program, removed after the run."""
@@ -137,12 +141,23 @@ class DockerBackend:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[bytes | None] = asyncio.Queue()
 
+        def deliver(item: bytes | None) -> bool:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+                return True
+            except RuntimeError:  # the event loop is closed: no one is reading any more
+                return False
+
         def pump() -> None:
+            # Ends quietly when the container or the loop is gone first (a removed container,
+            # a run that was abandoned); the waiting side learns the result from the container.
             try:
                 for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True):
-                    loop.call_soon_threadsafe(queue.put_nowait, chunk)
-            finally:
-                loop.call_soon_threadsafe(queue.put_nowait, None)
+                    if not deliver(chunk):
+                        return
+            except Exception:  # noqa: BLE001 - e.g. docker.errors.NotFound after removal
+                logger.debug("Log stream of container %s ended early", container.id[:12], exc_info=True)
+            deliver(None)
 
         threading.Thread(target=pump, daemon=True, name=f"docker-logs-{container.id[:12]}").start()
 
