@@ -13,9 +13,8 @@ from functools import lru_cache
 from uuid import UUID
 
 from django.utils import timezone
-from prefect.client.orchestration import get_client
-
 from resolwe_prefect.data.models import Data, DataStatus
+from resolwe_prefect.execution.client import sync_client
 from resolwe_prefect.execution.deployments import deployment_name, work_queue_for
 
 logger = logging.getLogger(__name__)
@@ -24,7 +23,7 @@ logger = logging.getLogger(__name__)
 @lru_cache(maxsize=1)
 def _deployment_id() -> UUID:
     flow_name, name = deployment_name()
-    with get_client(sync_client=True) as client:
+    with sync_client() as client:
         return client.read_deployment_by_name(f"{flow_name}/{name}").id
 
 
@@ -55,7 +54,7 @@ def submit_data(data_ids: list[int]) -> list[UUID]:
     pending = list(Data.objects.filter(pk__in=data_ids, flow_run_id__isnull=True).select_related("process"))
     if not pending:
         return created
-    with get_client(sync_client=True) as client:
+    with sync_client() as client:
         for data in pending:
             flow_run = client.create_flow_run_from_deployment(
                 _deployment_id(),

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import os
 import socket
+from collections import OrderedDict
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,8 @@ OWNER_PREFIX = "resolwe-worker"
 # A flow run Pending with no owner recorded was claimed by a worker that died
 # between the claim and recording itself; after this long it is handed back.
 UNOWNED_PENDING_SECONDS = 60.0
+#: How many of its own ended flow runs a worker remembers (see ``DataWorker._ended``).
+ENDED_MEMORY = 10_000
 FINAL_TYPES = (StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED)
 
 
@@ -108,9 +111,28 @@ class DataWorker:
         # The flow each deployment we serve runs: the Data flow, and the launch flow of every process.
         self.flows: dict[UUID, Any] = {}
         self._processes_seen: tuple | None = None
+        # Flow runs this worker ran to their end: their final events are our
+        # own news (the flow wrote its Data object), so reading the run back
+        # for each of them would only cost the server a request.
+        self._ended: OrderedDict[UUID, None] = OrderedDict()
 
     async def run(self) -> None:
-        """Serve until cancelled."""
+        """Serve until cancelled.
+
+        Everything runs inside one Prefect client context, so that every
+        ``get_client()`` on this loop (the engine's, the artifacts', ours)
+        reuses one client and its connections instead of building a new one
+        with a fresh TLS context (see ``client``), and inside one shared
+        suspension observer (see ``suspension``).
+        """
+        from prefect.context import AsyncClientContext
+
+        from resolwe_prefect.execution.suspension import SharedSuspensionObserver
+
+        async with AsyncClientContext(), SharedSuspensionObserver():
+            await self._serve()
+
+    async def _serve(self) -> None:
         from resolwe_prefect.execution.flows import process_data
 
         self.flows[self.deployment_id] = process_data
@@ -184,6 +206,10 @@ class DataWorker:
         finally:
             self.running.pop(flow_run_id, None)
             self._cancelling.discard(flow_run_id)
+            self._ended[flow_run_id] = None
+            self._ended.move_to_end(flow_run_id)
+            while len(self._ended) > ENDED_MEMORY:
+                self._ended.popitem(last=False)
             self._wake.set()
 
     async def _record_cancelled(self, flow_run_id: UUID) -> None:
@@ -256,6 +282,8 @@ class DataWorker:
             await self._record_cancelled(flow_run_id)
             self.running[flow_run_id].cancel()
         elif state_name in events.FINAL_STATE_NAMES:
+            if flow_run_id in self._ended and flow_run_id not in self.running:
+                return  # we ran it to its end ourselves
             current = await self._current_state(flow_run_id)
             if current is None or current.type not in FINAL_TYPES:
                 logger.info("Event %s (%s) for flow run %s is stale (now %s); ignored",
