@@ -4,7 +4,11 @@ This is Resolwe's dispatcher, kept on our side: a Data object waits (WT)
 until every input Data object is OK, fails when one of them fails, and is
 handed to the Prefect layer the moment its last input finishes. Handing over
 is a pluggable *submitter* (``settings.RESOLWE_PREFECT_SUBMITTER``) so that
-the data app knows nothing about Prefect.
+the data app knows nothing about Prefect. A request that creates Data first
+offers the new ids to a pluggable *notifier*
+(``settings.RESOLWE_PREFECT_NOTIFIER``): when an executor on this machine
+takes them, it resolves and submits them itself, and the request does no
+more.
 """
 
 from __future__ import annotations
@@ -33,17 +37,27 @@ def _submitter():
     return import_string(path) if path else None
 
 
+@lru_cache(maxsize=None)
+def _notifier():
+    path = getattr(settings, "RESOLWE_PREFECT_NOTIFIER", None)
+    return import_string(path) if path else None
+
+
 def request_processing(data_ids: Iterable[int], *, background: bool = True) -> None:
     """Advance these Data objects once the current transaction commits.
 
-    From a request the work runs on a background thread, so that creating a
-    Data object does not wait for the Prefect server.
+    The notifier gets them first; otherwise, from a request, the work runs on
+    a background thread, so that creating a Data object does not wait for the
+    Prefect server.
     """
     ids = list(data_ids)
     if not ids or _submitter() is None:
         return
 
     def run() -> None:
+        notifier = _notifier()
+        if notifier is not None and notifier(ids):
+            return
         if background:
             _background.submit(_advance_in_thread, ids)
         else:

@@ -9,10 +9,13 @@ Data object ever gets two.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 from uuid import UUID
 
 from django.utils import timezone
+
 from resolwe_prefect.data.models import Data, DataStatus
 from resolwe_prefect.execution.client import sync_client
 from resolwe_prefect.execution.deployments import deployment_name, work_queue_for
@@ -48,24 +51,59 @@ def idempotency_key(data: Data) -> str:
     return f"resolwe-data-{data.pk}-{data.created.timestamp():.6f}-attempt-{data.attempt}"
 
 
+#: Set by an executor that runs flow runs in this process (the embedded worker): it then takes the
+#: ready Data objects itself, from whatever thread resolved them (see ``worker.DataWorker.hand_over``).
+_local_executor: Callable[[list[int]], None] | None = None
+
+
+def set_local_executor(executor: Callable[[list[int]], None] | None) -> None:
+    """Register (or with ``None`` remove) the in-process executor that ready Data objects go to."""
+    global _local_executor
+    _local_executor = executor
+
+
+def flow_run_request(data: Data) -> dict[str, Any]:
+    """The arguments of ``create_flow_run_from_deployment`` for one attempt of a Data object."""
+    return {
+        "parameters": {"data_id": data.pk},
+        "name": flow_run_name(data),
+        "tags": flow_run_tags(data),
+        "idempotency_key": idempotency_key(data),
+        "work_queue_name": work_queue_for(data.process.scheduling_class),
+    }
+
+
+def unsubmitted(data_ids: list[int]) -> list[Data]:
+    """The Data objects among these that have no flow run yet, with their processes."""
+    return list(Data.objects.filter(pk__in=data_ids, flow_run_id__isnull=True).select_related("process"))
+
+
+def bind_flow_run(data_id: int, flow_run_id: UUID) -> bool:
+    """Record a new flow run on its Data object (WT); ``False`` when the object already has one."""
+    now = timezone.now()
+    return bool(
+        Data.objects.filter(pk=data_id, flow_run_id__isnull=True).update(
+            flow_run_id=flow_run_id, status=DataStatus.WAITING, scheduled=now, modified=now
+        )
+    )
+
+
 def submit_data(data_ids: list[int]) -> list[UUID]:
-    """Create one flow run for each Data object that has none yet; return the flow run ids."""
+    """Create one flow run for each Data object that has none yet; return the flow run ids.
+
+    In the embedded worker's process the ids go to the worker, which
+    creates the runs already claimed and starts them; it returns no ids.
+    """
+    if _local_executor is not None:
+        _local_executor(list(data_ids))
+        return []
     created: list[UUID] = []
-    pending = list(Data.objects.filter(pk__in=data_ids, flow_run_id__isnull=True).select_related("process"))
+    pending = unsubmitted(data_ids)
     if not pending:
         return created
     with sync_client() as client:
         for data in pending:
-            flow_run = client.create_flow_run_from_deployment(
-                _deployment_id(),
-                parameters={"data_id": data.pk},
-                name=flow_run_name(data),
-                tags=flow_run_tags(data),
-                idempotency_key=idempotency_key(data),
-                work_queue_name=work_queue_for(data.process.scheduling_class),
-            )
-            Data.objects.filter(pk=data.pk, flow_run_id__isnull=True).update(
-                flow_run_id=flow_run.id, status=DataStatus.WAITING, scheduled=timezone.now(), modified=timezone.now()
-            )
+            flow_run = client.create_flow_run_from_deployment(_deployment_id(), **flow_run_request(data))
+            bind_flow_run(data.pk, flow_run.id)
             created.append(flow_run.id)
     return created

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,8 @@ OWNER_PREFIX = "resolwe-worker"
 # A flow run Pending with no owner recorded was claimed by a worker that died
 # between the claim and recording itself; after this long it is handed back.
 UNOWNED_PENDING_SECONDS = 60.0
+#: Flow runs the worker creates at once when many Data objects become ready together.
+CONCURRENT_CREATES = 8
 #: How many of its own ended flow runs a worker remembers (see ``DataWorker._ended``).
 ENDED_MEMORY = 10_000
 FINAL_TYPES = (StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED)
@@ -84,6 +86,36 @@ def owner_alive(token: str | None) -> bool | None:
     return _start_ticks(int(pid)) == ticks
 
 
+class Slots:
+    """How many flow runs of each work queue may run at once, and how many do."""
+
+    def __init__(self, limits: dict[str, int]) -> None:
+        self.limits = {queue: max(1, limit) for queue, limit in limits.items()}
+        self.used = dict.fromkeys(self.limits, 0)
+
+    def queue_of(self, name: str | None) -> str:
+        """The queue a run counts against: its own, or batch for a queue we do not limit."""
+        from resolwe_prefect.execution.deployments import BATCH_QUEUE
+
+        return name if name in self.limits else BATCH_QUEUE
+
+    def free(self, queue: str) -> int:
+        return self.limits[queue] - self.used[queue]
+
+    def total_free(self) -> int:
+        return sum(self.free(queue) for queue in self.limits)
+
+    def take(self, queue: str) -> bool:
+        """Reserve a slot; ``False`` when the queue is full."""
+        if self.free(queue) <= 0:
+            return False
+        self.used[queue] += 1
+        return True
+
+    def release(self, queue: str) -> None:
+        self.used[queue] = max(0, self.used[queue] - 1)
+
+
 class DataWorker:
     """Claims and runs the flow runs of one work pool."""
 
@@ -92,18 +124,21 @@ class DataWorker:
         work_pool: str,
         deployment_id: UUID,
         *,
-        concurrency: int,
+        slots: dict[str, int],
         poll_seconds: float = 5.0,
         sweep_seconds: float = 15.0,
     ) -> None:
         self.work_pool = work_pool
         self.deployment_id = deployment_id
-        self.concurrency = max(1, concurrency)
+        self.slots = Slots(slots)
         self.poll_seconds = poll_seconds
         self.sweep_seconds = sweep_seconds
         self.running: dict[UUID, asyncio.Task] = {}
         self.owner = owner_token()
         self._wake = asyncio.Event()
+        # Set when the server may hold scheduled runs we do not know of (created
+        # by others, retried by an operator); cleared once we have asked it.
+        self._query_server = True
         self._cancelling: set[UUID] = set()
         # Our own runs that were Running in Prefect but not in ``running`` at
         # the previous sweep (e.g. the server was down when they ended).
@@ -115,22 +150,34 @@ class DataWorker:
         # own news (the flow wrote its Data object), so reading the run back
         # for each of them would only cost the server a request.
         self._ended: OrderedDict[UUID, None] = OrderedDict()
+        # Direct dispatch (see ``dispatch``): Data ids to resolve, Data ids
+        # ready for a flow run, and the flow runs we created Scheduled because
+        # no slot was free, by queue, oldest first.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._to_resolve: dict[int, None] = {}
+        self._ready: dict[int, None] = {}
+        self._dispatch_wake = asyncio.Event()
+        self._backlog: dict[str, deque[UUID]] = {queue: deque() for queue in self.slots.limits}
+        self._backlogged: set[UUID] = set()
+        self._creating = asyncio.Semaphore(CONCURRENT_CREATES)
 
     async def run(self) -> None:
         """Serve until cancelled.
 
-        Everything runs inside one Prefect client context, so that every
-        ``get_client()`` on this loop (the engine's, the artifacts', ours)
-        reuses one client and its connections instead of building a new one
-        with a fresh TLS context (see ``client``), and inside one shared
-        suspension observer (see ``suspension``).
+        Everything runs inside one async and one sync Prefect client
+        context, so that every ``get_client()`` on this loop (the engine's,
+        the artifacts', the result store's, ours) reuses a client and its
+        connections instead of building a new one with a fresh TLS context
+        (see ``client``), and inside one shared suspension observer (see
+        ``suspension``).
         """
-        from prefect.context import AsyncClientContext
+        from prefect.context import AsyncClientContext, SyncClientContext
 
         from resolwe_prefect.execution.suspension import SharedSuspensionObserver
 
-        async with AsyncClientContext(), SharedSuspensionObserver():
-            await self._serve()
+        with SyncClientContext():
+            async with AsyncClientContext(), SharedSuspensionObserver():
+                await self._serve()
 
     async def _serve(self) -> None:
         from resolwe_prefect.execution.flows import process_data
@@ -140,14 +187,25 @@ class DataWorker:
             await self.sync_launch_deployments()
         except Exception:
             logger.exception("Could not create the launch deployments; the sweep retries")
-        logger.info("Worker %s serving pool %r with %d slots", self.owner, self.work_pool, self.concurrency)
+        logger.info("Worker %s serving pool %r with slots %s", self.owner, self.work_pool, self.slots.limits)
         try:
             recovered = await self.recover_orphans()
             if recovered:
                 logger.info("Recovered %d flow runs left by a worker that stopped", recovered)
         except Exception:
             logger.exception("Could not recover orphaned flow runs at start; the sweep retries")
-        await asyncio.gather(self._poll_loop(), self._event_loop(), self._sweep_loop())
+        from resolwe_prefect.execution import submit
+        from resolwe_prefect.execution.dispatch import DispatchListener
+
+        self._loop = asyncio.get_running_loop()
+        listener = DispatchListener(self.notified)
+        submit.set_local_executor(self.hand_over)
+        listener.start(self._loop)
+        try:
+            await asyncio.gather(self._poll_loop(), self._event_loop(), self._sweep_loop(), self._dispatch_loop())
+        finally:
+            listener.stop()
+            submit.set_local_executor(None)
 
     # --- picking up flow runs ----------------------------------------------------------
 
@@ -156,42 +214,66 @@ class DataWorker:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
             except asyncio.TimeoutError:
-                pass
+                self._query_server = True
             self._wake.clear()
             try:
                 await self.pick_up()
             except Exception:
                 logger.exception("Could not read scheduled flow runs; retrying")
+                self._query_server = True
                 await asyncio.sleep(1)
 
     async def pick_up(self) -> int:
-        """Claim as many scheduled flow runs as there are free slots; return how many started."""
-        free = self.concurrency - len(self.running)
-        if free <= 0:
-            return 0
+        """Claim scheduled flow runs while slots are free, our own backlog first; return how many started."""
         started = 0
         async with get_client() as client:
+            for queue, backlog in self._backlog.items():
+                while backlog and self.slots.free(queue) > 0:
+                    flow_run_id = backlog.popleft()
+                    self._backlogged.discard(flow_run_id)
+                    if flow_run_id not in self.running and await self._claim(client, flow_run_id, queue):
+                        started += 1
+            if not self._query_server or self.slots.total_free() <= 0:
+                return started
+            self._query_server = False
             responses = await client.get_scheduled_flow_runs_for_work_pool(
                 self.work_pool, scheduled_before=timezone.now() + timedelta(seconds=1)
             )
             for response in sorted(responses, key=lambda r: r.flow_run.expected_start_time or timezone.now()):
                 flow_run = response.flow_run
-                if started >= free or flow_run.id in self.running or flow_run.deployment_id not in self.flows:
+                queue = self.slots.queue_of(flow_run.work_queue_name)
+                if self.slots.free(queue) <= 0 or flow_run.id in self.running or flow_run.deployment_id not in self.flows:
                     continue
-                result = await client.set_flow_run_state(flow_run.id, Pending(), force=False)
-                if result.status != SetStateStatus.ACCEPT:
-                    continue
-                # Name ourselves as the run's owner, so that a worker started
-                # after we die can tell our runs are orphans (see ``recover_orphans``).
-                await client.update_flow_run(flow_run.id, infrastructure_pid=self.owner)
-                self.running[flow_run.id] = asyncio.create_task(self._execute(flow_run.id))
-                started += 1
+                if await self._claim(client, flow_run.id, queue, flow_run):
+                    started += 1
         return started
 
-    async def _execute(self, flow_run_id: UUID) -> None:
+    async def _claim(self, client, flow_run_id: UUID, queue: str, flow_run=None) -> bool:
+        """Propose Pending (the server refuses a run another worker claimed first) and start the run."""
+        result = await client.set_flow_run_state(flow_run_id, Pending(), force=False)
+        if result.status != SetStateStatus.ACCEPT:
+            return False
+        if flow_run is not None:
+            flow_run.state = result.state
+        self._start(flow_run_id, queue, flow_run)
+        return True
+
+    def _start(self, flow_run_id: UUID, queue: str, flow_run=None, *, reserved: bool = False) -> None:
+        """Run a claimed flow run in a slot of ``queue`` (already taken when ``reserved``)."""
+        if not reserved:
+            self.slots.take(queue)
+        self.running[flow_run_id] = asyncio.create_task(self._execute(flow_run_id, queue, flow_run))
+
+    async def _execute(self, flow_run_id: UUID, queue: str, flow_run=None) -> None:
+        owner_recorded = None
         try:
             async with get_client() as client:
-                flow_run = await client.read_flow_run(flow_run_id)
+                # Name ourselves as the run's owner, so that a worker started after
+                # we die can tell our runs are orphans (see ``recover_orphans``);
+                # it is not needed to run, so the engine does not wait for it.
+                owner_recorded = asyncio.create_task(client.update_flow_run(flow_run_id, infrastructure_pid=self.owner))
+                if flow_run is None or flow_run.state is None or flow_run.state.type != StateType.PENDING:
+                    flow_run = await client.read_flow_run(flow_run_id)
             flow = self.flows[flow_run.deployment_id]
             await run_flow_async(flow, flow_run=flow_run, parameters=flow_run.parameters, return_type="state")
         except asyncio.CancelledError:
@@ -204,13 +286,108 @@ class DataWorker:
             except Exception:
                 logger.warning("Could not settle flow run %s after an engine error", flow_run_id, exc_info=True)
         finally:
+            if owner_recorded is not None:
+                try:
+                    await owner_recorded
+                except Exception:  # noqa: BLE001 - only orphan recovery needs it
+                    logger.warning("Could not record the owner of flow run %s", flow_run_id, exc_info=True)
             self.running.pop(flow_run_id, None)
+            self.slots.release(queue)
             self._cancelling.discard(flow_run_id)
             self._ended[flow_run_id] = None
             self._ended.move_to_end(flow_run_id)
             while len(self._ended) > ENDED_MEMORY:
                 self._ended.popitem(last=False)
             self._wake.set()
+
+    # --- direct dispatch: Data objects handed over in this process ------------------------
+
+    def notified(self, data_ids: list[int]) -> None:
+        """The API created these Data objects (``dispatch``): resolve their dependencies, then submit."""
+        self._to_resolve.update(dict.fromkeys(data_ids))
+        self._dispatch_wake.set()
+
+    def hand_over(self, data_ids: list[int]) -> None:
+        """Take Data objects whose inputs are done, from any thread (``submit.set_local_executor``)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._enqueue_ready, list(data_ids))
+
+    def _enqueue_ready(self, data_ids: list[int]) -> None:
+        self._ready.update(dict.fromkeys(data_ids))
+        self._dispatch_wake.set()
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            await self._dispatch_wake.wait()
+            self._dispatch_wake.clear()
+            to_resolve, self._to_resolve = list(self._to_resolve), {}
+            if to_resolve:
+                try:  # the ready ones come back through ``hand_over``
+                    await sync_to_async(lifecycle.advance, thread_sensitive=False)(to_resolve)
+                except Exception:  # the sweep advances whatever is left
+                    logger.exception("Could not resolve Data %s", to_resolve[:10])
+            ready, self._ready = list(self._ready), {}
+            if ready:
+                try:
+                    await self.dispatch(ready)
+                except Exception:
+                    logger.exception("Could not submit Data %s; the sweep retries", ready[:10])
+
+    async def dispatch(self, data_ids: list[int]) -> None:
+        """Give each of these Data objects a flow run: claimed and started when a slot is free, else Scheduled."""
+        from resolwe_prefect.execution import submit
+
+        datas = await sync_to_async(submit.unsubmitted, thread_sensitive=False)(data_ids)
+        outcomes = await asyncio.gather(*(self._submit_one(data) for data in datas), return_exceptions=True)
+        for data, outcome in zip(datas, outcomes):
+            if isinstance(outcome, BaseException):
+                logger.warning("Could not submit Data %s: %r; the sweep retries", data.pk, outcome)
+
+    async def _submit_one(self, data: Data) -> None:
+        from resolwe_prefect.execution import submit
+
+        request = submit.flow_run_request(data)
+        queue = self.slots.queue_of(request["work_queue_name"])
+        reserved = self.slots.take(queue)
+        try:
+            async with self._creating, get_client() as client:
+                flow_run = await client.create_flow_run_from_deployment(
+                    self.deployment_id, state=Pending() if reserved else None, **request
+                )
+                bound = await sync_to_async(submit.bind_flow_run, thread_sensitive=False)(data.pk, flow_run.id)
+                state = flow_run.state.type if flow_run.state else None
+                if not bound:
+                    # Someone else submitted it meanwhile (another worker, the
+                    # API's fallback); the idempotency key gave us their run.
+                    reserved = self._give_back(queue, reserved)
+                    return
+                if state == StateType.SCHEDULED and reserved:
+                    reserved = self._give_back(queue, reserved)  # an earlier, unbound run: claim it like any other
+                    if self.slots.free(queue) > 0:
+                        await self._claim(client, flow_run.id, queue, flow_run)
+                    else:
+                        self._add_to_backlog(queue, flow_run.id)
+                elif state == StateType.SCHEDULED:
+                    self._add_to_backlog(queue, flow_run.id)
+                elif state == StateType.PENDING and reserved:
+                    self._start(flow_run.id, queue, flow_run, reserved=True)
+                    reserved = False
+                else:
+                    reserved = self._give_back(queue, reserved)
+        finally:
+            if reserved:
+                self.slots.release(queue)
+
+    def _give_back(self, queue: str, reserved: bool) -> bool:
+        if reserved:
+            self.slots.release(queue)
+        return False
+
+    def _add_to_backlog(self, queue: str, flow_run_id: UUID) -> None:
+        if flow_run_id not in self._backlogged:
+            self._backlogged.add(flow_run_id)
+            self._backlog[queue].append(flow_run_id)
+        self._wake.set()
 
     async def _record_cancelled(self, flow_run_id: UUID) -> None:
         data_id = await sync_to_async(fail_flow_run, thread_sensitive=False)(str(flow_run_id), CANCELLED_MESSAGE)
@@ -258,7 +435,9 @@ class DataWorker:
         if flow_run_id is None:
             return
         if state_name == "Scheduled":
-            self._wake.set()
+            if flow_run_id not in self._backlogged and flow_run_id not in self.running:
+                self._query_server = True
+                self._wake.set()
         elif state_name == "AwaitingRetry":
             current = await self._current_state(flow_run_id)
             if current is None or current.type in FINAL_TYPES:
@@ -268,6 +447,7 @@ class DataWorker:
                 changed = await sync_to_async(events.apply_state, thread_sensitive=False)(flow_run_id, state_name)
                 logger.info("Event %s (%s) for flow run %s: %s", state_name, event_id, flow_run_id,
                             f"Data {changed} reopened" if changed else "no change")
+            self._query_server = True
             self._wake.set()
         elif state_name == "Cancelling":
             if flow_run_id not in self.running or flow_run_id in self._cancelling:
@@ -361,6 +541,7 @@ class DataWorker:
         self.flows.update({deployment_id: launch_process for deployment_id in deployed})
         self._processes_seen = seen
         logger.info("Serving %d launch deployments (one per active process)", len(deployed))
+        self._query_server = True
         self._wake.set()
 
     # --- orphans: runs whose worker died ----------------------------------------------------
@@ -417,6 +598,7 @@ class DataWorker:
                     run.id, Scheduled(message=f"Rescheduled: the worker that claimed it stopped ({owner})."), force=True
                 )
                 logger.warning("Flow run %s was claimed by a worker that stopped (%s); rescheduled", run.id, owner)
+                self._query_server = True
                 self._wake.set()
                 return
         data = await sync_to_async(_data_of, thread_sensitive=False)(run.id)
@@ -457,9 +639,12 @@ async def serve() -> None:
     """Entry point of ``resolwe-prefect worker``."""
     from resolwe_prefect.execution.deployments import ensure_local_deployment
 
+    from resolwe_prefect.execution.deployments import queue_limits
+
     deployment_id = await ensure_local_deployment()
-    # The server holds each queue to its own limit (batch: WORKER_CONCURRENCY, interactive:
-    # WORKER_INTERACTIVE_SLOTS), so the worker's total is their sum.
-    slots = settings.WORKER_CONCURRENCY + settings.WORKER_INTERACTIVE_SLOTS
-    worker = DataWorker(settings.PREFECT_WORK_POOL, deployment_id, concurrency=slots)
+    # The worker holds each queue to the limit the server holds it to (batch:
+    # WORKER_CONCURRENCY, interactive: WORKER_INTERACTIVE_SLOTS): the runs it
+    # creates already claimed never pass through the server's scheduling.
+    slots = {queue: limit for queue, (_priority, limit) in queue_limits().items()}
+    worker = DataWorker(settings.PREFECT_WORK_POOL, deployment_id, slots=slots)
     await worker.run()
