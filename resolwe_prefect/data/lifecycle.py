@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -78,14 +79,21 @@ def _advance_in_thread(ids: list[int]) -> None:
 
 def inputs_state(data_id: int) -> str:
     """``"ready"`` when every input Data object is OK, ``"failed"`` when one failed, else ``"waiting"``."""
-    statuses = list(
-        DataDependency.objects.filter(child_id=data_id, kind=DataDependency.KIND_IO).values_list(
-            "parent__status", flat=True
-        )
+    return inputs_states([data_id]).get(data_id, "ready")
+
+
+def inputs_states(data_ids: list[int]) -> dict[int, str]:
+    """``inputs_state`` of many Data objects in one query; objects without inputs are left out (ready)."""
+    failed = Q(parent__status__in=[DataStatus.ERROR, DataStatus.DIRTY]) | Q(parent__isnull=True)
+    rows = (
+        DataDependency.objects.filter(child_id__in=data_ids, kind=DataDependency.KIND_IO)
+        .values("child_id")
+        .annotate(total=Count("id"), done=Count("id", filter=Q(parent__status=DataStatus.DONE)), failed=Count("id", filter=failed))
     )
-    if any(status in (DataStatus.ERROR, DataStatus.DIRTY, None) for status in statuses):
-        return "failed"
-    return "ready" if all(status == DataStatus.DONE for status in statuses) else "waiting"
+    return {
+        row["child_id"]: "failed" if row["failed"] else "ready" if row["done"] == row["total"] else "waiting"
+        for row in rows
+    }
 
 
 def _mark_input_error(data: Data) -> None:
@@ -112,23 +120,32 @@ def fail_on_inputs(data_id: int) -> None:
 
 
 def advance(data_ids: Iterable[int]) -> list[int]:
-    """Fail Data whose inputs failed, submit Data whose inputs are done; return the submitted ids."""
+    """Fail Data whose inputs failed, submit Data whose inputs are done; return the submitted ids.
+
+    A fixed number of queries however many objects there are (a fan-out
+    releases thousands at once), except one save per object that fails.
+    """
     ready: list[int] = []
     failed: list[int] = []
     with transaction.atomic():
-        candidates = Data.objects.select_for_update().filter(
-            pk__in=list(data_ids), status__in=[DataStatus.RESOLVING, DataStatus.WAITING], flow_run_id__isnull=True
+        candidates = list(
+            Data.objects.select_for_update()
+            .filter(pk__in=list(data_ids), status__in=[DataStatus.RESOLVING, DataStatus.WAITING], flow_run_id__isnull=True)
+            .only("pk", "status", "process_error")
         )
+        states = inputs_states([data.pk for data in candidates])
+        to_wait: list[int] = []
         for data in candidates:
-            state = inputs_state(data.pk)
+            state = states.get(data.pk, "ready")
             if state == "failed":
                 _mark_input_error(data)
                 failed.append(data.pk)
             elif state == "ready":
                 ready.append(data.pk)
             elif data.status != DataStatus.WAITING:
-                data.status = DataStatus.WAITING
-                data.save(update_fields=["status", "modified"])
+                to_wait.append(data.pk)
+        if to_wait:
+            Data.objects.filter(pk__in=to_wait).update(status=DataStatus.WAITING, modified=timezone.now())
     if ready:
         _submitter()(ready)
     for data_id in failed:

@@ -43,6 +43,7 @@ from resolwe_prefect.data import lifecycle
 from resolwe_prefect.data.models import Data, DataStatus
 from resolwe_prefect.execution import events
 from resolwe_prefect.execution.backends import abandon_program
+from resolwe_prefect.execution.deployments import work_queue_for
 from resolwe_prefect.execution.writeback import CANCELLED_MESSAGE, fail_flow_run, runtime_dir
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ OWNER_PREFIX = "resolwe-worker"
 # A flow run Pending with no owner recorded was claimed by a worker that died
 # between the claim and recording itself; after this long it is handed back.
 UNOWNED_PENDING_SECONDS = 60.0
-#: Flow runs the worker creates at once when many Data objects become ready together.
+#: Flow runs the worker creates at once when slots free together.
 CONCURRENT_CREATES = 8
 #: How many of its own ended flow runs a worker remembers (see ``DataWorker._ended``).
 ENDED_MEMORY = 10_000
@@ -151,14 +152,15 @@ class DataWorker:
         # for each of them would only cost the server a request.
         self._ended: OrderedDict[UUID, None] = OrderedDict()
         # Direct dispatch (see ``dispatch``): Data ids to resolve, Data ids
-        # ready for a flow run, and the flow runs we created Scheduled because
-        # no slot was free, by queue, oldest first.
+        # ready for a flow run, and ready Data waiting for a slot, by queue,
+        # oldest first. A waiting Data object (WT) gets its flow run when a
+        # slot frees, so a fan-out of thousands costs no flow run until then.
         self._loop: asyncio.AbstractEventLoop | None = None
         self._to_resolve: dict[int, None] = {}
         self._ready: dict[int, None] = {}
         self._dispatch_wake = asyncio.Event()
-        self._backlog: dict[str, deque[UUID]] = {queue: deque() for queue in self.slots.limits}
-        self._backlogged: set[UUID] = set()
+        self._waiting: dict[str, deque[int]] = {queue: deque() for queue in self.slots.limits}
+        self._waiting_ids: set[int] = set()
         self._creating = asyncio.Semaphore(CONCURRENT_CREATES)
 
     async def run(self) -> None:
@@ -224,18 +226,16 @@ class DataWorker:
                 await asyncio.sleep(1)
 
     async def pick_up(self) -> int:
-        """Claim scheduled flow runs while slots are free, our own backlog first; return how many started."""
+        """Claim flow runs others scheduled (UI launches, retries, the API's fallback); return how many started.
+
+        They go before our own waiting Data objects: they are what an
+        operator just asked for, and there are few of them.
+        """
         started = 0
+        if not self._query_server or self.slots.total_free() <= 0:
+            return started
+        self._query_server = False
         async with get_client() as client:
-            for queue, backlog in self._backlog.items():
-                while backlog and self.slots.free(queue) > 0:
-                    flow_run_id = backlog.popleft()
-                    self._backlogged.discard(flow_run_id)
-                    if flow_run_id not in self.running and await self._claim(client, flow_run_id, queue):
-                        started += 1
-            if not self._query_server or self.slots.total_free() <= 0:
-                return started
-            self._query_server = False
             responses = await client.get_scheduled_flow_runs_for_work_pool(
                 self.work_pool, scheduled_before=timezone.now() + timedelta(seconds=1)
             )
@@ -248,14 +248,14 @@ class DataWorker:
                     started += 1
         return started
 
-    async def _claim(self, client, flow_run_id: UUID, queue: str, flow_run=None) -> bool:
+    async def _claim(self, client, flow_run_id: UUID, queue: str, flow_run=None, *, reserved: bool = False) -> bool:
         """Propose Pending (the server refuses a run another worker claimed first) and start the run."""
         result = await client.set_flow_run_state(flow_run_id, Pending(), force=False)
         if result.status != SetStateStatus.ACCEPT:
             return False
         if flow_run is not None:
             flow_run.state = result.state
-        self._start(flow_run_id, queue, flow_run)
+        self._start(flow_run_id, queue, flow_run, reserved=reserved)
         return True
 
     def _start(self, flow_run_id: UUID, queue: str, flow_run=None, *, reserved: bool = False) -> None:
@@ -299,6 +299,7 @@ class DataWorker:
             while len(self._ended) > ENDED_MEMORY:
                 self._ended.popitem(last=False)
             self._wake.set()
+            self._dispatch_wake.set()
 
     # --- direct dispatch: Data objects handed over in this process ------------------------
 
@@ -331,73 +332,83 @@ class DataWorker:
                 try:
                     await self.dispatch(ready)
                 except Exception:
-                    logger.exception("Could not submit Data %s; the sweep retries", ready[:10])
+                    logger.exception("Could not queue Data %s; the sweep retries", ready[:10])
+            try:
+                await self.start_waiting()
+            except Exception:
+                logger.exception("Could not start waiting Data; retrying when a slot frees")
 
     async def dispatch(self, data_ids: list[int]) -> None:
-        """Give each of these Data objects a flow run: claimed and started when a slot is free, else Scheduled."""
+        """Queue these ready Data objects, each in its work queue, and start as many as there are free slots."""
         from resolwe_prefect.execution import submit
 
         datas = await sync_to_async(submit.unsubmitted, thread_sensitive=False)(data_ids)
-        outcomes = await asyncio.gather(*(self._submit_one(data) for data in datas), return_exceptions=True)
-        for data, outcome in zip(datas, outcomes):
-            if isinstance(outcome, BaseException):
-                logger.warning("Could not submit Data %s: %r; the sweep retries", data.pk, outcome)
+        for data in datas:
+            if data.pk not in self._waiting_ids:
+                self._waiting_ids.add(data.pk)
+                self._waiting[self.slots.queue_of(work_queue_for(data.process.scheduling_class))].append(data.pk)
 
-    async def _submit_one(self, data: Data) -> None:
+    async def start_waiting(self) -> int:
+        """Give waiting Data objects a flow run, created already claimed (Pending), while slots are free."""
         from resolwe_prefect.execution import submit
 
-        request = submit.flow_run_request(data)
-        queue = self.slots.queue_of(request["work_queue_name"])
-        reserved = self.slots.take(queue)
+        chosen: list[tuple[str, int]] = []
+        for queue, waiting in self._waiting.items():
+            while waiting and self.slots.take(queue):
+                data_id = waiting.popleft()
+                self._waiting_ids.discard(data_id)
+                chosen.append((queue, data_id))
+        if not chosen:
+            return 0
+        try:
+            datas = {d.pk: d for d in await sync_to_async(submit.unsubmitted, thread_sensitive=False)([i for _, i in chosen])}
+        except BaseException:
+            for queue, _ in chosen:
+                self.slots.release(queue)
+            raise
+        outcomes = await asyncio.gather(
+            *(self._submit_one(datas[data_id], queue) if data_id in datas else self._release(queue)
+              for queue, data_id in chosen),
+            return_exceptions=True,
+        )  # fmt: skip
+        started = 0
+        for (queue, data_id), outcome in zip(chosen, outcomes):
+            if isinstance(outcome, BaseException):
+                logger.warning("Could not submit Data %s: %r; the sweep retries", data_id, outcome)
+            elif outcome:
+                started += 1
+        return started
+
+    async def _release(self, queue: str) -> bool:
+        """The Data object went away (deleted, submitted by someone else) while it waited."""
+        self.slots.release(queue)
+        return False
+
+    async def _submit_one(self, data: Data, queue: str) -> bool:
+        """Create the flow run of a Data object in a slot already taken, and start it; ``False`` if not ours."""
+        from resolwe_prefect.execution import submit
+
+        started = False
         try:
             async with self._creating, get_client() as client:
                 flow_run = await client.create_flow_run_from_deployment(
-                    self.deployment_id, state=Pending() if reserved else None, **request
+                    self.deployment_id, state=Pending(), **submit.flow_run_request(data)
                 )
-                bound = await sync_to_async(submit.bind_flow_run, thread_sensitive=False)(data.pk, flow_run.id)
-                state = flow_run.state.type if flow_run.state else None
-                if not bound:
+                if not await sync_to_async(submit.bind_flow_run, thread_sensitive=False)(data.pk, flow_run.id):
                     # Someone else submitted it meanwhile (another worker, the
                     # API's fallback); the idempotency key gave us their run.
-                    reserved = self._give_back(queue, reserved)
-                    return
-                if state == StateType.SCHEDULED and reserved:
-                    reserved = self._give_back(queue, reserved)  # an earlier, unbound run: claim it like any other
-                    if self.slots.free(queue) > 0:
-                        await self._claim(client, flow_run.id, queue, flow_run)
-                    else:
-                        self._add_to_backlog(queue, flow_run.id)
-                elif state == StateType.SCHEDULED:
-                    self._add_to_backlog(queue, flow_run.id)
-                elif state == StateType.PENDING and reserved:
+                    return False
+                state = flow_run.state.type if flow_run.state else None
+                if state == StateType.SCHEDULED:
+                    # An earlier, unbound run of this attempt: claim it like any other.
+                    started = await self._claim(client, flow_run.id, queue, flow_run, reserved=True)
+                elif state == StateType.PENDING:
                     self._start(flow_run.id, queue, flow_run, reserved=True)
-                    reserved = False
-                else:
-                    reserved = self._give_back(queue, reserved)
+                    started = True
+                return started
         finally:
-            if reserved:
+            if not started:
                 self.slots.release(queue)
-
-    def _give_back(self, queue: str, reserved: bool) -> bool:
-        if reserved:
-            self.slots.release(queue)
-        return False
-
-    def _add_to_backlog(self, queue: str, flow_run_id: UUID) -> None:
-        if flow_run_id not in self._backlogged:
-            self._backlogged.add(flow_run_id)
-            self._backlog[queue].append(flow_run_id)
-        self._wake.set()
-
-    async def _record_cancelled(self, flow_run_id: UUID) -> None:
-        data_id = await sync_to_async(fail_flow_run, thread_sensitive=False)(str(flow_run_id), CANCELLED_MESSAGE)
-        if data_id is not None:
-            await sync_to_async(lifecycle.children_finished, thread_sensitive=False)(data_id)
-
-    async def _finish_cancelled(self, flow_run_id: UUID) -> None:
-        await self._record_cancelled(flow_run_id)
-        async with get_client() as client:
-            await client.set_flow_run_state(flow_run_id, Cancelled(message=CANCELLED_MESSAGE), force=True)
 
     # --- events --------------------------------------------------------------------------
 
@@ -435,7 +446,7 @@ class DataWorker:
         if flow_run_id is None:
             return
         if state_name == "Scheduled":
-            if flow_run_id not in self._backlogged and flow_run_id not in self.running:
+            if flow_run_id not in self.running:
                 self._query_server = True
                 self._wake.set()
         elif state_name == "AwaitingRetry":
@@ -463,7 +474,9 @@ class DataWorker:
             self.running[flow_run_id].cancel()
         elif state_name in events.FINAL_STATE_NAMES:
             if flow_run_id in self._ended and flow_run_id not in self.running:
-                return  # we ran it to its end ourselves
+                # We ran it to its end ourselves: the flow has written its Data object.
+                logger.info("Event %s (%s) for flow run %s: no change (this worker ran it)", state_name, event_id, flow_run_id)
+                return
             current = await self._current_state(flow_run_id)
             if current is None or current.type not in FINAL_TYPES:
                 logger.info("Event %s (%s) for flow run %s is stale (now %s); ignored",

@@ -54,3 +54,26 @@ def test_failed_input_fails_the_whole_chain(chain, submitted):
     assert sink.status == after.status == DataStatus.ERROR
     assert sink.process_error == [lifecycle.INPUT_ERROR] == after.process_error
     assert submitted == []
+
+
+def test_deleted_input_counts_as_failed(chain, submitted):
+    a = create_data(user=chain, process_ref={"slug": "source"})
+    b = create_data(user=chain, process_ref={"slug": "source"})
+    sink = create_data(user=chain, process_ref={"slug": "sink"}, input={"a": a.pk, "b": b.pk})
+    Data.objects.filter(pk=b.pk).update(status=DataStatus.DONE)
+    Data.objects.filter(pk=a.pk).delete()
+    assert lifecycle.inputs_states([sink.pk]) == {sink.pk: "failed"}
+    assert lifecycle.advance([sink.pk]) == []
+    assert Data.objects.get(pk=sink.pk).status == DataStatus.ERROR
+
+
+def test_releasing_a_fan_out_takes_a_fixed_number_of_queries(chain, submitted, django_assert_max_num_queries):
+    """A parent with many children resolves them together, not two queries per child."""
+    make_process(chain, "after", inputs=[{"name": "x", "label": "X", "type": "data:"}])
+    root = create_data(user=chain, process_ref={"slug": "source"})
+    children = [create_data(user=chain, process_ref={"slug": "after"}, input={"x": root.pk}).pk for _ in range(30)]
+    Data.objects.filter(pk=root.pk).update(status=DataStatus.DONE)
+    submitted.clear()
+    with django_assert_max_num_queries(6):
+        lifecycle.children_finished(root.pk)
+    assert sorted(submitted) == sorted(children)
