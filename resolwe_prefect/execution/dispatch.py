@@ -6,7 +6,9 @@ event stream, asked the server for scheduled runs, claimed one and read it
 back: four requests and an event per Data object before anything ran.
 
 Instead the API drops the new Data ids into the worker's datagram socket
-(``<state dir>/dispatch.sock``) after its transaction commits. The worker
+(``<state dir>/dispatch-<flow>-<deployment>.sock``, one per deployment, so
+that a process configured for another deployment never hands its Data to
+this worker) after its transaction commits. The worker
 resolves their dependencies itself, creates each flow run already claimed
 (Pending, in its work queue) when it has a free slot, and starts it at once.
 A send that fails (no worker on this machine, as on a cluster with standard
@@ -21,9 +23,11 @@ advances what the database says may run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import re
 import socket
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -32,27 +36,45 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-SOCKET_NAME = "dispatch.sock"
 #: Ids per datagram: far below the default socket buffer (208 KiB).
 CHUNK = 2000
 
 
+#: A socket path must fit ``sockaddr_un`` (108 bytes on Linux, with its terminating NUL).
+MAX_SOCKET_PATH = 100
+
+
 def socket_path() -> Path:
-    """Where the embedded worker listens; inside the state directory the API and the worker share."""
-    return Path(settings.STATE_DIR) / SOCKET_NAME
+    """Where the embedded worker of the configured deployment listens, in the state directory API and worker share."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", settings.PREFECT_DEPLOYMENT)
+    return Path(settings.STATE_DIR) / f"dispatch-{name}.sock"
+
+
+def socket_address(path: Path) -> str:
+    """The address to bind or send to: the path, or for a path too long for a socket, an abstract name from it.
+
+    An abstract socket has no file mode, but it only exists in the network
+    namespace of the worker, which local programs leave unless they ask for
+    the network; and a message is only a hint (see the module docstring).
+    """
+    text = str(path)
+    if len(text.encode()) <= MAX_SOCKET_PATH:
+        return text
+    return "\0resolwe-prefect-" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def notify_worker(data_ids: Iterable[int]) -> bool:
     """Tell the embedded worker that these Data objects may be ready; ``False`` when it could not be told."""
     ids = [int(i) for i in data_ids]
     path = socket_path()
-    if not ids or not path.exists():
+    address = socket_address(path)
+    if not ids or (address == str(path) and not path.exists()):
         return False
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
             sock.setblocking(False)
             for start in range(0, len(ids), CHUNK):
-                sock.sendto(json.dumps(ids[start : start + CHUNK]).encode(), str(path))
+                sock.sendto(json.dumps(ids[start : start + CHUNK]).encode(), address)
     except OSError as error:  # no listener (stale socket), buffer full, ...: the caller submits itself
         logger.info("Could not hand Data %s to the worker (%s); submitting through Prefect", ids[:5], error)
         return False
@@ -72,10 +94,14 @@ class DispatchListener:
         """Bind the socket (replacing a stale one) and read it from ``loop``."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.unlink(missing_ok=True)
+        self.address = socket_address(self.path)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         old_umask = os.umask(0o177)  # created 0600: nobody but the worker's user may send
         try:
-            sock.bind(str(self.path))
+            sock.bind(self.address)
+        except OSError:
+            sock.close()
+            raise
         finally:
             os.umask(old_umask)
         sock.setblocking(False)
@@ -103,7 +129,5 @@ class DispatchListener:
             self._loop.remove_reader(self._sock.fileno())
         self._sock.close()
         self._sock = None
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            pass
+        if self.address == str(self.path):
+            self.path.unlink(missing_ok=True)

@@ -202,7 +202,11 @@ class DataWorker:
         self._loop = asyncio.get_running_loop()
         listener = DispatchListener(self.notified)
         submit.set_local_executor(self.hand_over)
-        listener.start(self._loop)
+        try:
+            listener.start(self._loop)
+        except OSError:  # the API then submits through Prefect, as to any other worker
+            logger.warning("Could not listen on %s; new Data reach this worker through Prefect", listener.path,
+                           exc_info=True)  # fmt: skip
         try:
             await asyncio.gather(self._poll_loop(), self._event_loop(), self._sweep_loop(), self._dispatch_loop())
         finally:
