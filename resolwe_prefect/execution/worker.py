@@ -305,6 +305,16 @@ class DataWorker:
             self._wake.set()
             self._dispatch_wake.set()
 
+    async def _record_cancelled(self, flow_run_id: UUID) -> None:
+        data_id = await sync_to_async(fail_flow_run, thread_sensitive=False)(str(flow_run_id), CANCELLED_MESSAGE)
+        if data_id is not None:
+            await sync_to_async(lifecycle.children_finished, thread_sensitive=False)(data_id)
+
+    async def _finish_cancelled(self, flow_run_id: UUID) -> None:
+        await self._record_cancelled(flow_run_id)
+        async with get_client() as client:
+            await client.set_flow_run_state(flow_run_id, Cancelled(message=CANCELLED_MESSAGE), force=True)
+
     # --- direct dispatch: Data objects handed over in this process ------------------------
 
     def notified(self, data_ids: list[int]) -> None:
