@@ -78,6 +78,23 @@ def unsubmitted(data_ids: list[int]) -> list[Data]:
     return list(Data.objects.filter(pk__in=data_ids, flow_run_id__isnull=True).select_related("process"))
 
 
+def queue_unsubmitted(data_ids: list[int]) -> list[tuple[int, str]]:
+    """Mark the unsubmitted Data objects among these as waiting (WT); return ``(id, scheduling class)`` of each.
+
+    Only two columns are read, so queueing a fan-out of thousands holds
+    two small values per object, not the objects.
+    """
+    rows = list(
+        Data.objects.filter(pk__in=data_ids, flow_run_id__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "process__scheduling_class")
+    )
+    Data.objects.filter(pk__in=[pk for pk, _ in rows], status=DataStatus.RESOLVING).update(
+        status=DataStatus.WAITING, modified=timezone.now()
+    )
+    return rows
+
+
 def bind_flow_run(data_id: int, flow_run_id: UUID) -> bool:
     """Record a new flow run on its Data object (WT); ``False`` when the object already has one."""
     now = timezone.now()

@@ -356,11 +356,11 @@ class DataWorker:
         """Queue these ready Data objects, each in its work queue, and start as many as there are free slots."""
         from resolwe_prefect.execution import submit
 
-        datas = await sync_to_async(submit.unsubmitted, thread_sensitive=False)(data_ids)
-        for data in datas:
-            if data.pk not in self._waiting_ids:
-                self._waiting_ids.add(data.pk)
-                self._waiting[self.slots.queue_of(work_queue_for(data.process.scheduling_class))].append(data.pk)
+        rows = await sync_to_async(submit.queue_unsubmitted, thread_sensitive=False)(data_ids)
+        for data_id, scheduling_class in rows:
+            if data_id not in self._waiting_ids:
+                self._waiting_ids.add(data_id)
+                self._waiting[self.slots.queue_of(work_queue_for(scheduling_class))].append(data_id)
 
     async def start_waiting(self) -> int:
         """Give waiting Data objects a flow run, created already claimed (Pending), while slots are free."""

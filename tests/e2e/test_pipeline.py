@@ -241,12 +241,19 @@ def test_interactive_work_is_not_starved_by_batch_work(stack):
     assert stack.flow_run(final["flow_run_id"])["work_queue_name"] == "interactive"
     assert stack.flow_run(stack.client.get_data(batch[0]["id"])["flow_run_id"])["work_queue_name"] == "batch"
     print(f"interactive Data OK {took:.2f} s after creation while {limits['batch']} batch runs held every batch slot")
-    for data in batch:  # free the slots for the rest of the session: cancel as an operator would
+    # The one batch object beyond the slots waits (WT) without a flow run: it gets one when a slot frees.
+    waiting = [d for d in batch if stack.client.get_data(d["id"])["status"] == "WT"]
+    assert len(waiting) == 1 and stack.client.get_data(waiting[0]["id"])["flow_run_id"] is None
+    # Free the slots for the rest of the session: delete the waiting object, cancel the running ones
+    # as an operator would.
+    assert stack.client.session.delete(f"{stack.url}/api/data/{waiting[0]['id']}", timeout=30).status_code == 200
+    running = [d for d in batch if d is not waiting[0]]
+    for data in running:
         flow_run_id = stack.client.get_data(data["id"])["flow_run_id"]
         requests.post(
             f"{stack.prefect_api}/flow_runs/{flow_run_id}/set_state",
             json={"state": {"type": "CANCELLING", "message": "test cleanup"}, "force": True},
             timeout=30,
         )
-    finals = stack.wait([d["id"] for d in batch], timeout=90)
+    finals = stack.wait([d["id"] for d in running], timeout=90)
     assert {d["status"] for d in finals.values()} == {"ER"}
