@@ -11,20 +11,22 @@ of the database (``bench_fanout_run``, cloned from a migrated template
    goes through, without HTTP), until the platform has resolved every child
    to WT (its background hand-over thread included);
 2. *resolve+submit*: the root turns OK and ``lifecycle.children_finished``
-   runs, as at the end of the root's flow run: the dependency check of all
-   N children and their submission, i.e. ``execution.submit.submit_data``
-   with its Data query and its per-object update. Only the Prefect call is
-   replaced by a counting stub (``create_flow_run_from_deployment`` returns a
-   fresh id), because 10,000 real flow runs take minutes on this machine;
-3. *memory* of the process doing 2: the RSS high-water mark over the call
-   (``/proc/self/clear_refs`` resets it), and the Python heap peak of the
-   same call repeated under ``tracemalloc`` (which slows it, so it is timed
-   apart).
+   runs, as at the end of the root's flow run, in front of the embedded
+   worker's real dispatcher (``execution.worker.DataWorker``, not serving):
+   the dependency check of all N children in a fixed number of queries,
+   their hand-over to the worker, and the worker queueing each one (WT) in
+   its work queue. A queued Data object gets its flow run when a slot frees,
+   so no flow run is created here; each one later costs one
+   ``create_flow_run_from_deployment`` when it starts (``--real``);
+3. *memory*: the RSS high-water mark over step 2 (``/proc/self/clear_refs``
+   resets it), the Python heap peak of the same step repeated under
+   ``tracemalloc`` (which slows it, so it is timed apart), and what the
+   dispatcher keeps for the N waiting objects afterwards.
 
-``--real M`` then does step 2 for M children against a real Prefect server
-(started here, no worker, so the runs stay Scheduled and nothing competes)
-with the real ``submit_data``, which gives the per-flow-run creation cost to
-extrapolate the stubbed totals honestly.
+``--real M`` times the creation of M flow runs on a real Prefect server
+(started here, no worker, so nothing competes) through the submitter's
+fallback path, ``submit_data``: the cost each queued object pays when it
+starts.
 """
 
 from __future__ import annotations
@@ -143,6 +145,39 @@ def wait_resolved(root_id: int, n: int, timeout: float = 1800) -> None:
         time.sleep(0.05)
 
 
+def queue_children(root_id: int) -> tuple[float, int, int]:
+    """Step 2 through the worker's dispatcher; returns (seconds, objects queued, bytes it keeps for them)."""
+    import asyncio
+    import uuid
+
+    from asgiref.sync import sync_to_async
+
+    from resolwe_prefect.data import lifecycle
+    from resolwe_prefect.execution import submit
+    from resolwe_prefect.execution.deployments import queue_limits
+    from resolwe_prefect.execution.worker import DataWorker
+
+    async def run() -> tuple[float, int, int]:
+        slots = {queue: limit for queue, (_priority, limit) in queue_limits().items()}
+        worker = DataWorker("bench", uuid.uuid4(), slots=slots)
+        worker._loop = asyncio.get_running_loop()
+        submit.set_local_executor(worker.hand_over)
+        try:
+            started = time.perf_counter()
+            await sync_to_async(lifecycle.children_finished, thread_sensitive=False)(root_id)
+            await asyncio.sleep(0)  # the hand-over arrives as a loop callback
+            await worker.dispatch(list(worker._ready))
+            elapsed = time.perf_counter() - started
+        finally:
+            submit.set_local_executor(None)
+        queued = sum(len(q) for q in worker._waiting.values())
+        kept = sys.getsizeof(worker._waiting_ids) + sum(sys.getsizeof(q) for q in worker._waiting.values())
+        kept += sum(sys.getsizeof(i) for i in worker._waiting_ids)
+        return elapsed, queued, kept
+
+    return asyncio.run(run())
+
+
 def one(n: int, real: bool) -> dict:
     """Create, resolve and submit a fan-out of ``n`` in this (fresh) process."""
     recreate(RUN_DB, TEMPLATE_DB)
@@ -162,7 +197,7 @@ def one(n: int, real: bool) -> dict:
     else:
         stub_prefect()
     user = get_user_model().objects.get(username=USER)
-    result: dict = {"n": n, "prefect": "real server" if real else "counting stub"}
+    result: dict = {"n": n, "prefect": "real server" if real else "none (the dispatcher queues)"}
 
     started = time.perf_counter()
     root = services.create_data(user=user, process_ref={"slug": "bench-trivial"}, input={"n": 0})
@@ -174,15 +209,6 @@ def one(n: int, real: bool) -> dict:
     wait_resolved(root.pk, n)
     result["create"] = time.perf_counter() - started
     lifecycle._background.shutdown(wait=True)  # nothing of the creation may run during the timed part
-    # Why creating a child gets slower as the fan-out grows: every create_data
-    # names its object with core.slugs.unique_slug, which reads every taken
-    # slug with the same stem (all N children are "Trivial step").
-    from resolwe_prefect.core.slugs import unique_slug
-
-    slug_started = time.perf_counter()
-    for _ in range(5):
-        unique_slug(Data, "Trivial step")
-    result["unique_slug_ms"] = (time.perf_counter() - slug_started) / 5 * 1000
 
     def reset() -> None:
         Data.objects.filter(pk__in=children).update(status=DataStatus.WAITING, flow_run_id=None, scheduled=None)
@@ -191,29 +217,34 @@ def one(n: int, real: bool) -> dict:
     reset()
     import gc
 
+    if real:  # the cost each queued object pays when it starts: one flow run created, through submit_data
+        started = time.perf_counter()
+        lifecycle._submitter()(children)
+        result["resolve_submit"] = time.perf_counter() - started
+        result["flow_runs"] = Data.objects.filter(pk__in=children, flow_run_id__isnull=False).count()
+        return result
+
     gc.collect()
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
     rss_before = rss_kib("VmRSS")
     counter = QueryCounter()
-    created_before = StubClient.created
     with connection.execute_wrapper(counter):
-        started = time.perf_counter()
-        lifecycle.children_finished(root.pk)
-        result["resolve_submit"] = time.perf_counter() - started
+        result["resolve_submit"], queued, result["dispatcher_bytes"] = queue_children(root.pk)
     result["rss_peak_delta_mib"] = (rss_kib("VmHWM") - rss_before) / 1024
     result["queries"] = counter.count
-    submitted = Data.objects.filter(pk__in=children, flow_run_id__isnull=False).count()
-    if submitted != n:
-        raise SystemExit(f"only {submitted} of {n} children were submitted")
-    result["flow_runs"] = submitted if real else StubClient.created - created_before
+    if queued != n:
+        raise SystemExit(f"only {queued} of {n} children were queued")
+    waiting = Data.objects.filter(pk__in=children, status=DataStatus.WAITING, flow_run_id__isnull=True).count()
+    if waiting != n:
+        raise SystemExit(f"only {waiting} of {n} children are waiting for a slot")
+    result["flow_runs"] = StubClient.created  # none: flow runs are created when a slot frees
 
-    if not real:  # the heap peak, apart: tracemalloc roughly doubles the time
-        reset()
-        gc.collect()
-        tracemalloc.start()
-        lifecycle.children_finished(root.pk)
-        result["heap_peak_mib"] = tracemalloc.get_traced_memory()[1] / 1024 / 1024
-        tracemalloc.stop()
+    reset()  # the heap peak, apart: tracemalloc roughly doubles the time
+    gc.collect()
+    tracemalloc.start()
+    queue_children(root.pk)
+    result["heap_peak_mib"] = tracemalloc.get_traced_memory()[1] / 1024 / 1024
+    tracemalloc.stop()
     return result
 
 
@@ -263,11 +294,10 @@ def main() -> None:
     for n in sizes:
         row = run_child(["--one", str(n)])
         rows.append(row)
-        print(f"N={n:>6}: create {row['create']:.1f} s ({row['create'] / n * 1000:.2f} ms/child); resolve+submit "
-              f"{row['resolve_submit']:.2f} s ({row['resolve_submit'] / n * 1000:.3f} ms/child, {row['queries']} queries); "
-              f"memory: heap peak {row['heap_peak_mib']:.1f} MiB, RSS +{row['rss_peak_delta_mib']:.1f} MiB; "
-              f"unique_slug at the end {row['unique_slug_ms']:.1f} ms "
-              f"[Prefect: counting stub]", flush=True)  # fmt: skip
+        print(f"N={n:>6}: create {row['create']:.1f} s ({row['create'] / n * 1000:.2f} ms/child); resolve+queue "
+              f"{row['resolve_submit']:.3f} s ({row['resolve_submit'] / n * 1000:.4f} ms/child, {row['queries']} queries, "
+              f"{row['flow_runs']} flow runs); memory: heap peak {row['heap_peak_mib']:.1f} MiB, "
+              f"RSS +{row['rss_peak_delta_mib']:.1f} MiB, dispatcher keeps {row['dispatcher_bytes'] / 1024:.0f} KiB", flush=True)  # fmt: skip
     results: dict = {"stub": rows}
     if args.real:
         from resolwe_prefect.commands.stack import stop_process_group
@@ -279,17 +309,12 @@ def main() -> None:
             real = run_child(["--one", str(args.real), "--one-real"], env=env)
         finally:
             stop_process_group(server)
-        stub_same = run_child(["--one", str(args.real)])
-        per_run = (real["resolve_submit"] - stub_same["resolve_submit"]) / args.real
-        real.update(prefect_db=args.prefect_db, stub_resolve_submit=stub_same["resolve_submit"], per_flow_run=per_run)
+        per_run = real["resolve_submit"] / args.real
+        real.update(prefect_db=args.prefect_db, per_flow_run=per_run)
         results["real"] = real
-        print(f"real Prefect server ({args.prefect_db}, idle, no worker): N={args.real} resolve+submit "
-              f"{real['resolve_submit']:.1f} s vs {stub_same['resolve_submit']:.2f} s with the stub -> "
-              f"{per_run * 1000:.1f} ms per flow run created", flush=True)  # fmt: skip
-        for row in rows:
-            row["extrapolated_real"] = row["resolve_submit"] + row["n"] * per_run
-        if rows:
-            print(f"extrapolated with real flow runs: N={rows[-1]['n']}: {rows[-1]['extrapolated_real']:.0f} s", flush=True)
+        print(f"real Prefect server ({args.prefect_db}, idle, no worker): {args.real} flow runs created one by one "
+              f"in {real['resolve_submit']:.1f} s -> {per_run * 1000:.1f} ms each (paid by each queued object when it "
+              f"starts)", flush=True)  # fmt: skip
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         scale = last["n"] / first["n"]

@@ -1,20 +1,22 @@
 """Run every benchmark of the performance issue and print one table next to Resolwe 45.2.
 
-    python bench/run_all.py [--quick] [--skip docker,api,fanout,prefect-pg] [--wait-load 1.5] [--json PATH]
+    python bench/run_all.py [--quick] [--skip local,docker,prefect-sqlite,api,fanout] [--wait-load 1.5] [--json PATH]
 
 Each piece runs as its own process, so no piece warms up or pollutes the
 next, and each can be run alone (the commands are printed as they start):
 
-- ``bench/embedded.py``: a ``resolwe-prefect up`` stack (Django on a fresh
-  PostgreSQL database ``bench_stack``, the Prefect server on SQLite, as
-  ``up`` runs it with a SQLite Django) for POST→OK latency, 100 independent Data objects, a
-  chain of 20 dependent ones, and the stack's RSS at rest and under load;
-  again with the Docker backend (latency only), and again with the Prefect
-  server on PostgreSQL (``bench_stack_prefect``), which is what ``up`` does
-  by default when Django is on PostgreSQL, to show what SQLite costs;
+- ``bench/embedded.py``: a ``resolwe-prefect up`` stack as ``up`` runs it
+  by default on this machine (Django on a fresh PostgreSQL database
+  ``bench_stack``, the Prefect server beside it on ``bench_stack_prefect``)
+  for POST→OK latency, 100 independent Data objects, a chain of 20
+  dependent ones, and the stack's RSS at rest and under load; again with the
+  Docker backend (latency only), and again with the Prefect server on SQLite
+  (``RESOLWE_PREFECT_PREFECT_DATABASE=sqlite``, as with a SQLite Django), to
+  show what SQLite costs;
 - ``bench/api.py``: the REST API on 10,000 seeded Data (database ``bench_api``);
-- ``bench/fanout.py``: resolving and submitting a 1,000 / 5,000 / 10,000
-  child fan-out, with the per-flow-run cost of a real Prefect server.
+- ``bench/fanout.py``: resolving and queueing a 1,000 / 5,000 / 10,000
+  child fan-out in the worker's dispatcher, with the per-flow-run cost of a
+  real Prefect server.
 
 The machine is small (2 cores) and shared, so the 1-minute load average is
 recorded before every piece and printed with the table; ``--wait-load``
@@ -140,7 +142,7 @@ def verdict(value: float | None, target: float | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and smaller fan-outs (about 10 minutes)")
-    parser.add_argument("--skip", default="", help="comma-separated: local, docker, prefect-pg, api, fanout")
+    parser.add_argument("--skip", default="", help="comma-separated: local, docker, prefect-sqlite, api, fanout")
     parser.add_argument("--wait-load", type=float, help="before each piece wait until the 1-min load is below this")
     parser.add_argument("--max-wait", type=float, default=300)
     parser.add_argument("--json", type=Path, help="write every figure here (default: a temporary file)")
@@ -149,21 +151,17 @@ def main() -> None:
     runs, chain_runs, api_repeat = (5, 1, 5) if args.quick else (20, 3, 15)
     sizes, real = ("1000,2000,4000", 200) if args.quick else ("1000,5000,10000", 500)
     if args.quick:
-        skip.add("prefect-pg")
+        skip.add("prefect-sqlite")
     py = sys.executable
     out = Path(tempfile.mkdtemp(prefix="resolwe-prefect-bench-results-"))
     runner = Runner(args.wait_load, args.max_wait)
     results: dict = {"quick": args.quick}
 
-    def stack(name: str, backend: str, extra: list[str], prefect_pg: bool = False) -> dict | None:
+    def stack(name: str, backend: str, extra: list[str], prefect_sqlite: bool = False) -> dict | None:
         path = out / f"{name}.json"
-        # up puts Prefect beside a PostgreSQL Django by default; the SQLite rows ask for SQLite.
-        env = {"RESOLWE_PREFECT_PREFECT_DATABASE": "sqlite"}
-        if prefect_pg:
-            env = {}
-            env["PREFECT_API_DATABASE_CONNECTION_URL"] = (
-                recreate(STACK_PREFECT_DB).replace("postgres://", "postgresql+asyncpg://", 1)
-            )
+        # up puts Prefect beside a PostgreSQL Django by default (in a fresh <db>_prefect); the variant asks for SQLite.
+        env = {"RESOLWE_PREFECT_PREFECT_DATABASE": "sqlite"} if prefect_sqlite else {"RESOLWE_PREFECT_PREFECT_DATABASE": "auto"}
+        recreate(STACK_PREFECT_DB)
         argv = [py, "bench/embedded.py", "--backend", backend, "--database-url", recreate(STACK_DB),
                 "--runs", str(runs), "--json", str(path), *extra]  # fmt: skip
         runner.run(name, argv, env)
@@ -177,8 +175,8 @@ def main() -> None:
             results["docker"] = stack("stack-docker", "docker", ["--fanout", "0"])
         else:
             print("\n== stack-docker skipped: no Docker engine answers `docker info`", flush=True)
-    if "prefect-pg" not in skip:
-        results["local_prefect_pg"] = stack("stack-local-prefect-pg", "local", full, prefect_pg=True)
+    if "prefect-sqlite" not in skip:
+        results["local_prefect_sqlite"] = stack("stack-local-prefect-sqlite", "local", full, prefect_sqlite=True)
     if "api" not in skip:
         text, _ = runner.run("api", [py, "bench/api.py", "--repeat", str(api_repeat), "--database-url", ensure(API_DB)])
         rows = {}
@@ -188,13 +186,9 @@ def main() -> None:
         results["api"] = rows
     if "fanout" not in skip:
         path = out / "fanout.json"
-        runner.run("fanout", [py, "bench/fanout.py", "--sizes", sizes, "--real", str(real), "--json", str(path)])
+        runner.run("fanout", [py, "bench/fanout.py", "--sizes", sizes, "--real", str(real), "--prefect-db", "postgresql",
+                              "--json", str(path)])  # fmt: skip
         results["fanout"] = json.loads(path.read_text()) if path.exists() else None
-        if not args.quick and "prefect-pg" not in skip:
-            path = out / "fanout-prefect-pg.json"
-            runner.run("fanout-prefect-pg", [py, "bench/fanout.py", "--sizes", "", "--real", str(real),
-                                              "--prefect-db", "postgresql", "--json", str(path)])  # fmt: skip
-            results["fanout_prefect_pg"] = json.loads(path.read_text()) if path.exists() else None
     results["pieces"] = runner.pieces
     results["machine"] = {"cores": os.cpu_count(), "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1024**3, 1)}
 
@@ -217,13 +211,13 @@ def render(results: dict) -> str:
             return
         dlat = results["docker"]["latencies"]
         dserver = results["docker"].get("latency_server")
-        row("1. POST→OK, trivial, Docker backend (Prefect on SQLite)", spread(dlat, "s", digits=3)
+        row("1. POST→OK, trivial, Docker backend", spread(dlat, "s", digits=3)
             + (f"; server-side {statistics.median(dserver):.3f} s" if dserver else ""), "–", "≤ 0.5 s",
             verdict(statistics.median(dlat), TARGET["latency_docker"]))  # fmt: skip
 
     if not results.get("local"):
         docker_row()
-    for key, label in (("local", "Prefect on SQLite"), ("local_prefect_pg", "Prefect on PostgreSQL")):
+    for key, label in (("local", "Prefect on PostgreSQL, as up runs it"), ("local_prefect_sqlite", "Prefect on SQLite")):
         stack = results.get(key)
         if not stack:
             continue
@@ -265,22 +259,21 @@ def render(results: dict) -> str:
         for r in fan["stub"]:
             row(f"5. fan-out {r['n']:,}: create root + children (service layer, until all WT)",
                 f"{r['create']:.1f} s ({r['create'] / r['n'] * 1000:.1f} ms/child)", "–", "–", "n/a")  # fmt: skip
-            row(f"5. fan-out {r['n']:,}: resolve + submit, **Prefect stubbed**",
-                f"{r['resolve_submit']:.2f} s ({r['queries']:,} q); heap peak {r['heap_peak_mib']:.1f} MiB, "
-                f"RSS +{r['rss_peak_delta_mib']:.1f} MiB", "–", "–", "n/a")  # fmt: skip
+            row(f"5. fan-out {r['n']:,}: resolve + queue in the worker's dispatcher",
+                f"{r['resolve_submit']:.2f} s ({r['queries']:,} q, {r['flow_runs']} flow runs); heap peak "
+                f"{r['heap_peak_mib']:.1f} MiB, RSS +{r['rss_peak_delta_mib']:.1f} MiB; the dispatcher keeps "
+                f"{r['dispatcher_bytes'] / 1024:.0f} KiB", "–", "–", "n/a")  # fmt: skip
         if len(fan["stub"]) > 1:
             a, b = fan["stub"][0], fan["stub"][-1]
             row(f"5. growth {a['n']:,} → {b['n']:,} nodes (×{b['n'] / a['n']:.0f})",
                 f"time ×{b['resolve_submit'] / a['resolve_submit']:.1f}, heap ×{b['heap_peak_mib'] / a['heap_peak_mib']:.1f}, "
-                f"queries ×{b['queries'] / a['queries']:.1f}", "–", "linear", "n/a")  # fmt: skip
-        for key in ("fanout", "fanout_prefect_pg"):
-            real = (results.get(key) or {}).get("real")
-            if real:
-                row(f"5. real Prefect server ({real['prefect_db']}, idle, no worker): {real['n']:,} flow runs created",
-                    f"{real['resolve_submit']:.1f} s → {real['per_flow_run'] * 1000:.0f} ms per flow run", "–", "–", "n/a")  # fmt: skip
-                big = fan["stub"][-1]
-                row(f"5. fan-out {big['n']:,} resolve + submit, extrapolated to real flow runs ({real['prefect_db']})",
-                    f"≈ {big['resolve_submit'] + big['n'] * real['per_flow_run']:.0f} s", "–", "–", "n/a")  # fmt: skip
+                f"dispatcher ×{b['dispatcher_bytes'] / a['dispatcher_bytes']:.1f}, queries ×{b['queries'] / a['queries']:.1f}",
+                "–", "linear", "linear" if b["resolve_submit"] / a["resolve_submit"] <= 1.5 * b["n"] / a["n"] else "**no**")  # fmt: skip
+        real = fan.get("real")
+        if real:
+            row(f"5. each queued object, when a slot frees: its flow run created ({real['prefect_db']} Prefect server)",
+                f"{real['per_flow_run'] * 1000:.0f} ms ({real['n']:,} in {real['resolve_submit']:.1f} s, one by one)",
+                "–", "–", "n/a")  # fmt: skip
     loads = [p["load"] for p in results.get("pieces", [])]
     machine = results.get("machine", {})
     lines.append("")
