@@ -156,9 +156,16 @@ def _containers(data_id: int) -> list[str]:
     return listed.stdout.split()
 
 
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", Path(__file__).resolve().parents[2] / "test-artifacts"))
+
+
 def _report(name: str, status: str, since: float) -> float:
+    """Print how long a fault took to reach a final state, and keep it in ``test-artifacts/faults.jsonl``."""
     elapsed = time.monotonic() - since
     print(f"FAULT {name}: {status} after {elapsed:.1f} s")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with open(ARTIFACTS / "faults.jsonl", "a", encoding="utf-8") as log:
+        log.write(json.dumps({"fault": name, "status": status, "seconds": round(elapsed, 2)}) + "\n")
     return elapsed
 
 
