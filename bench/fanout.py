@@ -64,6 +64,9 @@ def recreate(name: str, template: str | None = None) -> None:
 
 def setup_django(database: str) -> None:
     os.environ["DATABASE_URL"] = f"{PG}/{database}"
+    # No connection pool: a pooled connection would outlive close_all() and keep the template
+    # database in use, and CREATE DATABASE ... TEMPLATE refuses a template with sessions.
+    os.environ["DATABASE_POOL_MAX"] = "0"
     os.environ.setdefault("RESOLWE_PREFECT_HOME", tempfile.mkdtemp(prefix="resolwe-prefect-bench-fanout-"))
     os.environ["RESOLWE_PREFECT_PROCESS_PATHS"] = str(HERE / "processes")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "django_project.settings")
@@ -124,14 +127,34 @@ def rss_kib(field: str) -> int:
 
 
 class QueryCounter:
-    """Counts SQL statements without keeping them (CaptureQueriesContext would keep 10,000s)."""
+    """Counts SQL statements on every thread's connection, without keeping them.
+
+    The dispatcher runs its queries on ``sync_to_async`` threads, whose
+    connections a per-connection ``execute_wrapper`` would not see.
+    """
 
     def __init__(self) -> None:
         self.count = 0
 
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
+    def __enter__(self) -> "QueryCounter":
+        import threading
+
+        from django.db.backends.utils import CursorWrapper
+
+        lock, original = threading.Lock(), CursorWrapper._execute_with_wrappers
+        self._restore = (CursorWrapper, original)
+
+        def counted(cursor, sql, params, many, executor):
+            with lock:
+                self.count += 1
+            return original(cursor, sql, params, many, executor)
+
+        CursorWrapper._execute_with_wrappers = counted
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        cls, original = self._restore
+        cls._execute_with_wrappers = original
 
 
 def wait_resolved(root_id: int, n: int, timeout: float = 1800) -> None:
@@ -183,7 +206,6 @@ def one(n: int, real: bool) -> dict:
     recreate(RUN_DB, TEMPLATE_DB)
     setup_django(RUN_DB)
     from django.contrib.auth import get_user_model
-    from django.db import connection
 
     from resolwe_prefect.data import lifecycle, services
     from resolwe_prefect.data.models import Data, DataStatus
@@ -227,8 +249,7 @@ def one(n: int, real: bool) -> dict:
     gc.collect()
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
     rss_before = rss_kib("VmRSS")
-    counter = QueryCounter()
-    with connection.execute_wrapper(counter):
+    with QueryCounter() as counter:
         result["resolve_submit"], queued, result["dispatcher_bytes"] = queue_children(root.pk)
     result["rss_peak_delta_mib"] = (rss_kib("VmHWM") - rss_before) / 1024
     result["queries"] = counter.count
