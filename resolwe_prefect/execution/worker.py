@@ -1,23 +1,25 @@
 """The embedded worker: runs Data flow runs in-process, as async tasks.
 
-It is a Prefect worker in all but the process boundary: it claims
-Scheduled flow runs of its work pool by proposing Pending (so a second
-worker on the same pool is refused by the server), runs them with Prefect's
-flow engine, and listens to the event stream so that a new flow run starts
-the moment it is created instead of at the next poll. One event loop runs
-many flow runs; the programs themselves run in backends (subprocess,
-container), so one slow program does not hold up the others.
+It is a Prefect worker in all but the process boundary, and the dispatcher
+of the Data objects on its machine. New Data arrive from the API over the
+dispatch socket (``dispatch``), and Data released by a finished input arrive
+from its own flow runs (``submit.set_local_executor``); it resolves their
+dependencies, queues the ready ones per work queue, and when a slot frees
+creates the flow run already claimed (Pending) and runs it with Prefect's
+flow engine. Flow runs that others schedule (launches from the UI, an
+operator's retry, the API's fallback) it claims by proposing Pending, as
+any Prefect worker does, the moment the event stream announces them. One
+event loop runs many flow runs; the programs themselves run in backends
+(subprocess, container), so one slow program does not hold up the others.
+Runs left by a worker that died are settled by ``orphans``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 from collections import OrderedDict, deque
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -25,33 +27,24 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import timezone
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import (
-    FlowRunFilter,
-    FlowRunFilterDeploymentId,
-    FlowRunFilterId,
-    FlowRunFilterState,
-    FlowRunFilterStateType,
-)
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import StateType
 from prefect.events.clients import get_events_subscriber
 from prefect.events.filters import EventFilter, EventNameFilter
 from prefect.flow_engine import run_flow_async
 from prefect.server.schemas.responses import SetStateStatus
-from prefect.states import Cancelled, Completed, Crashed, Failed, Pending, Scheduled
+from prefect.states import Cancelled, Completed, Crashed, Pending
 
 from resolwe_prefect.data import lifecycle
 from resolwe_prefect.data.models import Data, DataStatus
 from resolwe_prefect.execution import events
-from resolwe_prefect.execution.backends import abandon_program
 from resolwe_prefect.execution.deployments import work_queue_for
-from resolwe_prefect.execution.writeback import CANCELLED_MESSAGE, fail_flow_run, runtime_dir
+from resolwe_prefect.execution.orphans import OrphanRecovery, data_of, owner_token
+from resolwe_prefect.execution.slots import Slots
+from resolwe_prefect.execution.writeback import CANCELLED_MESSAGE, fail_flow_run
 
 logger = logging.getLogger(__name__)
 
-OWNER_PREFIX = "resolwe-worker"
-# A flow run Pending with no owner recorded was claimed by a worker that died
-# between the claim and recording itself; after this long it is handed back.
-UNOWNED_PENDING_SECONDS = 60.0
 #: Flow runs the worker creates at once when slots free together.
 CONCURRENT_CREATES = 8
 #: How many of its own ended flow runs a worker remembers (see ``DataWorker._ended``).
@@ -59,65 +52,7 @@ ENDED_MEMORY = 10_000
 FINAL_TYPES = (StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED)
 
 
-def _start_ticks(pid: int) -> str | None:
-    """A process's start time (``/proc/<pid>/stat`` field 22): tells a live owner from a reused pid."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[-1].split()[19]
-
-
-def owner_token(pid: int | None = None) -> str:
-    """How a worker names itself in its flow runs' ``infrastructure_pid``: host, pid and start time."""
-    pid = os.getpid() if pid is None else pid
-    return f"{OWNER_PREFIX}:{socket.gethostname()}:{pid}:{_start_ticks(pid)}"
-
-
-def owner_alive(token: str | None) -> bool | None:
-    """Is the worker named by ``token`` still running? ``None`` when this host cannot tell."""
-    if not token or not token.startswith(OWNER_PREFIX + ":"):
-        return None
-    try:
-        _prefix, host, pid, ticks = token.split(":", 3)
-    except ValueError:
-        return None
-    if host != socket.gethostname() or not pid.isdigit():
-        return None
-    return _start_ticks(int(pid)) == ticks
-
-
-class Slots:
-    """How many flow runs of each work queue may run at once, and how many do."""
-
-    def __init__(self, limits: dict[str, int]) -> None:
-        self.limits = {queue: max(1, limit) for queue, limit in limits.items()}
-        self.used = dict.fromkeys(self.limits, 0)
-
-    def queue_of(self, name: str | None) -> str:
-        """The queue a run counts against: its own, or batch for a queue we do not limit."""
-        from resolwe_prefect.execution.deployments import BATCH_QUEUE
-
-        return name if name in self.limits else BATCH_QUEUE
-
-    def free(self, queue: str) -> int:
-        return self.limits[queue] - self.used[queue]
-
-    def total_free(self) -> int:
-        return sum(self.free(queue) for queue in self.limits)
-
-    def take(self, queue: str) -> bool:
-        """Reserve a slot; ``False`` when the queue is full."""
-        if self.free(queue) <= 0:
-            return False
-        self.used[queue] += 1
-        return True
-
-    def release(self, queue: str) -> None:
-        self.used[queue] = max(0, self.used[queue] - 1)
-
-
-class DataWorker:
+class DataWorker(OrphanRecovery):
     """Claims and runs the flow runs of one work pool."""
 
     def __init__(
@@ -353,7 +288,7 @@ class DataWorker:
                 logger.exception("Could not start waiting Data; retrying when a slot frees")
 
     async def dispatch(self, data_ids: list[int]) -> None:
-        """Queue these ready Data objects, each in its work queue, and start as many as there are free slots."""
+        """Queue these ready Data objects (WT), each in its work queue; ``start_waiting`` starts them."""
         from resolwe_prefect.execution import submit
 
         rows = await sync_to_async(submit.queue_unsubmitted, thread_sensitive=False)(data_ids)
@@ -571,95 +506,15 @@ class DataWorker:
         self._query_server = True
         self._wake.set()
 
-    # --- orphans: runs whose worker died ----------------------------------------------------
-
-    async def recover_orphans(self) -> int:
-        """Settle the flow runs of our deployment whose worker is gone; return how many.
-
-        The flow runs inside its worker, so a worker that dies (SIGKILL, OOM,
-        a crash) leaves its runs Pending or Running in Prefect with no one to
-        end them, and no Prefect hook fires. A run is an orphan when its
-        recorded owner is a dead process on this host, when it is ours but
-        we no longer run it (two sweeps in a row), or when it has been Pending
-        with no owner for a minute. Pending orphans never started: they go
-        back to Scheduled and run again. Running ones end: Crashed, and their
-        Data object ER, unless it had already finished (then the run mirrors it).
-        """
-        async with get_client() as client:
-            runs = await client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(
-                    deployment_id=FlowRunFilterDeploymentId(any_=list(self.flows)),
-                    state=FlowRunFilterState(
-                        type=FlowRunFilterStateType(any_=[StateType.PENDING, StateType.RUNNING, StateType.CANCELLING])
-                    ),
-                ),
-                limit=200,
-            )
-        lost_now: set[UUID] = set()
-        recovered = 0
-        for run in runs:
-            if run.id in self.running or run.state is None:
-                continue
-            owner = run.infrastructure_pid
-            if owner == self.owner:
-                lost_now.add(run.id)
-                if run.id not in self._lost:
-                    continue  # give a run that is just ending one sweep to settle
-            elif owner_alive(owner) is not False:
-                age = (timezone.now() - run.state.timestamp).total_seconds() if run.state.timestamp else 0
-                if owner or run.state.type != StateType.PENDING or age < UNOWNED_PENDING_SECONDS:
-                    continue
-            await self._recover(run, owner)
-            recovered += 1
-        self._lost = lost_now
-        return recovered
-
-    async def _recover(self, run, owner: str | None) -> None:
-        """End (or reschedule) one orphaned flow run and its Data object."""
-        async with get_client() as client:
-            current = (await client.read_flow_run(run.id)).state
-            if current is None or current.type not in (StateType.PENDING, StateType.RUNNING, StateType.CANCELLING):
-                return
-            if current.type == StateType.PENDING:
-                await client.set_flow_run_state(
-                    run.id, Scheduled(message=f"Rescheduled: the worker that claimed it stopped ({owner})."), force=True
-                )
-                logger.warning("Flow run %s was claimed by a worker that stopped (%s); rescheduled", run.id, owner)
-                self._query_server = True
-                self._wake.set()
-                return
-        data = await sync_to_async(_data_of, thread_sensitive=False)(run.id)
-        if data is not None:
-            await asyncio.to_thread(abandon_program, data[0], str(runtime_dir(data[0])))
-        if current.type == StateType.CANCELLING:
-            await self._record_cancelled(run.id)
-            state = Cancelled(message=CANCELLED_MESSAGE)
-        elif data is not None and data[1] == DataStatus.DONE:
-            state = Completed(message="Settled after its worker stopped: the Data object had finished.")
-        elif data is not None and data[1] == DataStatus.ERROR:
-            state = Failed(message="Settled after its worker stopped: the Data object had failed.")
-        else:
-            message = f"Processing was interrupted: the worker running it stopped ({owner or 'unknown worker'})."
-            await sync_to_async(events.apply_state, thread_sensitive=False)(run.id, "Crashed", message)
-            state = Crashed(message=message)
-        async with get_client() as client:
-            await client.set_flow_run_state(run.id, state, force=True)
-        logger.warning("Flow run %s of a stopped worker (%s) settled as %s", run.id, owner, state.name)
-
     async def _settle_flow_run(self, flow_run_id: UUID, message: str) -> None:
         """Give a run whose engine failed a final state in Prefect that matches its Data object."""
-        status = (await sync_to_async(_data_of, thread_sensitive=False)(flow_run_id) or (None, None))[1]
+        status = (await sync_to_async(data_of, thread_sensitive=False)(flow_run_id) or (None, None))[1]
         async with get_client() as client:
             current = (await client.read_flow_run(flow_run_id)).state
             if current is not None and current.type in FINAL_TYPES:
                 return
             state = Completed(message=message) if status == DataStatus.DONE else Crashed(message=message)
             await client.set_flow_run_state(flow_run_id, state, force=True)
-
-
-def _data_of(flow_run_id: UUID) -> tuple[int, str] | None:
-    """The Data object a flow run currently owns: ``(id, status)``."""
-    return Data.objects.filter(flow_run_id=flow_run_id).values_list("pk", "status").first()
 
 
 async def serve() -> None:
