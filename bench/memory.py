@@ -60,7 +60,7 @@ def component(pid: int) -> str:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return "gone"
-    if "prefect server start" in cmdline:
+    if "prefect server start" in cmdline or "prefect_server server start" in cmdline:
         return "prefect-server"
     if "resolwe_prefect.cli worker" in cmdline:
         return "worker"

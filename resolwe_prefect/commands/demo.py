@@ -128,15 +128,17 @@ def demo(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="resolwe-prefect demo")
     parser.add_argument("--url", default=os.environ.get("RESOLWE_PREFECT_URL", "http://127.0.0.1:8000"))
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--prefect-port", type=int, help="the Prefect server's port, when the demo starts the stack")
     args = parser.parse_args(argv)
 
     stack = None
     if not _running_api(args.url):
         print("demo: no stack is running; starting one with `resolwe-prefect up`", flush=True)
         port = args.url.rsplit(":", 1)[-1].split("/")[0]
-        stack = subprocess.Popen(
-            [sys.executable, "-m", "resolwe_prefect.cli", "up", "--port", port], start_new_session=True
-        )
+        command = [sys.executable, "-m", "resolwe_prefect.cli", "up", "--port", port]
+        if args.prefect_port:
+            command += ["--prefect-port", str(args.prefect_port)]
+        stack = subprocess.Popen(command, start_new_session=True)
     try:
         if stack is not None:
             wait_for_http(f"{args.url}/api/", timeout=180, process=stack)

@@ -163,7 +163,8 @@ def _start_prefect_server(port: int, home: Path, database_url: str | None = None
         env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database_url
     with open(home / "server.log", "ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "resolwe_prefect.commands.prefect_server", "server", "start",
+             "--host", "127.0.0.1", "--port", str(port)],  # fmt: skip
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -100,7 +100,9 @@ class Stack:
         }
         env.pop("PREFECT_API_URL", None)
         self.prefect = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(self.prefect_port)],
+            # the server ``up`` starts (SQLite writes queue on the lock instead of failing with 503)
+            [sys.executable, "-m", "resolwe_prefect.commands.prefect_server", "server", "start",
+             "--host", "127.0.0.1", "--port", str(self.prefect_port)],
             env=env, stdout=open(prefect_home / "server.log", "ab"), stderr=subprocess.STDOUT,
             start_new_session=True, cwd=self.tmp,
         )

@@ -1,8 +1,10 @@
 """The real stack for end-to-end tests: ``resolwe-prefect up`` on a fresh PostgreSQL database.
 
-One stack serves the whole session: a Prefect server (SQLite, in a
-temporary home), the embedded worker and the API, all as subprocesses.
-Tests talk to it over HTTP only.
+One stack serves the whole session: a Prefect server (on its own PostgreSQL
+database beside Django's), the embedded worker and the API, all as
+subprocesses, in a temporary home. Tests talk to it over HTTP only.
+``running_stack(..., sqlite=True)`` starts the laptop's embedded default
+instead: Django and the Prefect server both on SQLite files in the home.
 """
 
 from __future__ import annotations
@@ -68,6 +70,25 @@ class Stack:
             time.sleep(0.1)
 
 
+def embedded_default_env(home: Path) -> dict[str, str]:
+    """This process's environment with the state directory at ``home`` and no database or Prefect server chosen.
+
+    pytest-django's ``DJANGO_SETTINGS_MODULE`` goes too: the test settings
+    would point the stack at the test suite's PostgreSQL database.
+    """
+    env = {**os.environ, "RESOLWE_PREFECT_HOME": str(home)}
+    for name in (
+        "DJANGO_SETTINGS_MODULE",
+        "DATABASE_URL",
+        "PREFECT_API_URL",
+        "RESOLWE_PREFECT_PREFECT_DATABASE",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL",
+        "PREFECT_API_DATABASE_CONNECTION_URL",
+    ):
+        env.pop(name, None)
+    return env
+
+
 @dataclass
 class RunningStack:
     """What ``running_stack`` started: the URLs ``up`` published, its process and its databases."""
@@ -80,28 +101,31 @@ class RunningStack:
 
 
 @contextmanager
-def running_stack(prefix: str, extra_env: dict[str, str] | None = None, cwd: Path | None = None):
+def running_stack(
+    prefix: str, extra_env: dict[str, str] | None = None, cwd: Path | None = None, sqlite: bool = False
+):
     """``resolwe-prefect up`` on fresh PostgreSQL databases (Django's and Prefect's), stopped and dropped after.
 
     The stack puts its Prefect server on ``<database>_prefect`` beside
-    Django's database, so both are dropped at the end.
+    Django's database, so both are dropped at the end. With ``sqlite`` it
+    runs as on a laptop with nothing configured: both on SQLite in the home.
     """
     home = Path(tempfile.mkdtemp(prefix=f"resolwe-prefect-{prefix}-"))
     home.chmod(0o755)  # programs run as an unprivileged user and must reach their Data directories
     database = f"resolwe_prefect_{prefix}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(_admin_url(), autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{database}"')
-    database_url = _admin_url().rsplit("/", 1)[0] + f"/{database}"
+    database_url = ""
+    if not sqlite:
+        with psycopg.connect(_admin_url(), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{database}"')
+        database_url = _admin_url().rsplit("/", 1)[0] + f"/{database}"
     port, prefect_port = free_port(), free_port()
     env = {
-        **os.environ,
-        "RESOLWE_PREFECT_HOME": str(home),
-        "DATABASE_URL": database_url,
+        **embedded_default_env(home),
         "RESOLWE_PREFECT_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "RESOLWE_PREFECT_PROCESS_PATHS": str(PROCESSES),
+        **({"DATABASE_URL": database_url} if database_url else {}),
         **(extra_env or {}),
     }
-    env.pop("PREFECT_API_URL", None)
     up = subprocess.Popen(
         [sys.executable, "-m", "resolwe_prefect.cli", "up", "--port", str(port), "--prefect-port", str(prefect_port)],
         env=env,
@@ -126,9 +150,10 @@ def running_stack(prefix: str, extra_env: dict[str, str] | None = None, cwd: Pat
                 up.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(up.pid, signal.SIGKILL)
-        with psycopg.connect(_admin_url(), autocommit=True) as connection:
-            for name in (database, f"{database}_prefect"):
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not sqlite:
+            with psycopg.connect(_admin_url(), autocommit=True) as connection:
+                for name in (database, f"{database}_prefect"):
+                    connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(home, ignore_errors=True)
 
 
