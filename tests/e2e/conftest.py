@@ -31,6 +31,7 @@ from resolwe_prefect.commands.demo import ApiClient
 
 ADMIN_PASSWORD = "e2e-admin-password"
 PROCESSES = Path(__file__).parent / "processes"
+INTERACTIVE_TIMEOUT = 8
 
 
 def free_port() -> int:
@@ -59,6 +60,25 @@ class Stack:
         response = requests.get(f"{self.prefect_api}/flow_runs/{flow_run_id}", timeout=30)
         response.raise_for_status()
         return response.json()
+
+    def log_messages(self, flow_run_id: str, containing: str, timeout: float = 30) -> list[str]:
+        """The flow run's log lines as the UI's Logs tab reads them, once one contains ``containing``.
+
+        The worker ships logs to the server in batches, so a line can arrive
+        a moment after the run ended; an empty match after ``timeout`` is returned as is.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            response = requests.post(
+                f"{self.prefect_api}/logs/filter",
+                json={"logs": {"flow_run_id": {"any_": [flow_run_id]}}, "sort": "TIMESTAMP_ASC", "limit": 200},
+                timeout=30,
+            )
+            response.raise_for_status()
+            messages = [log["message"] for log in response.json()]
+            if any(containing in message for message in messages) or time.monotonic() > deadline:
+                return messages
+            time.sleep(0.5)
 
     def final_state(self, flow_run_id: str, timeout: float = 30) -> str:
         """The flow run's state type once it is final (the Data object is written just before it)."""
@@ -159,7 +179,8 @@ def running_stack(
 
 @pytest.fixture(scope="session")
 def stack() -> Stack:
-    with running_stack("e2e") as running:
+    # A short time limit for interactive processes, so that its test does not wait the default 300 s.
+    with running_stack("e2e", extra_env={"RESOLWE_PREFECT_INTERACTIVE_TIMEOUT": str(INTERACTIVE_TIMEOUT)}) as running:
         info = running.info
         yield Stack(
             info["api"], info["prefect_api"], running.home, ApiClient(info["api"], "admin", ADMIN_PASSWORD), running.env

@@ -98,12 +98,35 @@ def test_bad_input_is_rejected_and_nothing_is_created(stack):
     assert session.get(f"{stack.url}/api/data?limit=1").json()["count"] == before
 
 
-def test_stdout_is_stored(stack):
+def test_stdout_is_stored_and_streamed_to_the_prefect_logs(stack):
+    """The program's output reaches both the Data object's stdout file (users) and the flow run's logs (operators)."""
     data = stack.client.create_data("e2e-fail", {})
-    stack.wait([data["id"]])
+    final = stack.wait([data["id"]])[data["id"]]
     response = requests.get(f"{stack.url}/data/{data['id']}/stdout.txt", cookies=stack.client.session.cookies, timeout=30)
     assert response.status_code == 200
     assert b"about to fail" in response.content
+    messages = stack.log_messages(final["flow_run_id"], containing="about to fail")
+    assert "about to fail" in messages, messages
+
+
+def test_interactive_process_is_stopped_at_its_time_limit(stack):
+    """Interactive work has a time limit (RESOLWE_PREFECT_INTERACTIVE_TIMEOUT), so it cannot hold its queue."""
+    import time
+
+    from .conftest import INTERACTIVE_TIMEOUT
+
+    started = time.monotonic()
+    data = stack.client.create_data("e2e-interactive-sleep", {"seconds": 120})
+    final = stack.wait([data["id"]], timeout=90)[data["id"]]
+    took = time.monotonic() - started
+    assert final["status"] == "ER", final
+    assert f"time limit of {INTERACTIVE_TIMEOUT} s" in " ".join(final["process_error"]), final["process_error"]
+    assert INTERACTIVE_TIMEOUT <= took < INTERACTIVE_TIMEOUT + 30, took
+    assert stack.final_state(final["flow_run_id"]) == "FAILED"
+    assert stack.flow_run(final["flow_run_id"])["work_queue_name"] == "interactive"
+    # What it printed before it was stopped is kept.
+    stdout = requests.get(f"{stack.url}/data/{data['id']}/stdout.txt", cookies=stack.client.session.cookies, timeout=30)
+    assert b"interactive step starts" in stdout.content
 
 
 def test_operator_cancel_from_prefect_ends_data_in_error(stack):
