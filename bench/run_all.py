@@ -1,6 +1,6 @@
 """Run every benchmark of the performance issue and print one table next to Resolwe 45.2.
 
-    python bench/run_all.py [--quick] [--skip local,docker,prefect-sqlite,api,fanout] [--wait-load 1.5] [--json PATH]
+    python bench/run_all.py [--quick] [--skip local,docker,sqlite,api,fanout] [--wait-load 1.5] [--json PATH]
 
 Each piece runs as its own process, so no piece warms up or pollutes the
 next, and each can be run alone (the commands are printed as they start):
@@ -10,9 +10,9 @@ next, and each can be run alone (the commands are printed as they start):
   ``bench_stack``, the Prefect server beside it on ``bench_stack_prefect``)
   for POST→OK latency, 100 independent Data objects, a chain of 20
   dependent ones, and the stack's RSS at rest and under load; again with the
-  Docker backend (latency only), and again with the Prefect server on SQLite
-  (``RESOLWE_PREFECT_PREFECT_DATABASE=sqlite``, as with a SQLite Django), to
-  show what SQLite costs;
+  Docker backend (latency only), and again as a laptop runs it with nothing
+  configured (no ``DATABASE_URL``: Django and the Prefect server both on
+  SQLite files in the stack's home);
 - ``bench/api.py``: the REST API on 10,000 seeded Data (database ``bench_api``);
 - ``bench/fanout.py``: resolving and queueing a 1,000 / 5,000 / 10,000
   child fan-out in the worker's dispatcher, with the per-flow-run cost of a
@@ -21,6 +21,9 @@ next, and each can be run alone (the commands are printed as they start):
 The machine is small (2 cores) and shared, so the 1-minute load average is
 recorded before every piece and printed with the table; ``--wait-load``
 waits (up to ``--max-wait`` seconds) for it to drop before each piece.
+Machines of the same kind differ in speed, so the table also prints a
+calibration: the time of a fixed pure-Python loop (``cpu_calibration``),
+to compare figures taken on different days.
 """
 
 from __future__ import annotations
@@ -86,6 +89,25 @@ def ensure(name: str) -> str:
     return f"{PG}/{name}"
 
 
+def cpu_calibration(repeat: int = 5) -> dict:
+    """Seconds for 10 million additions in a pure-Python loop (best and median of ``repeat``), and the CPU model.
+
+    A single-core figure that moves with the machine's speed and not with
+    this project: divide two bench tables' times by their calibrations before
+    comparing them.
+    """
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        times.append(time.perf_counter() - started)
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), "unknown")  # fmt: skip
+    return {"loop_10m_best": round(min(times), 3), "loop_10m_median": round(statistics.median(times), 3), "cpu": model}
+
+
 def docker_available() -> bool:
     try:
         return subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
@@ -142,7 +164,7 @@ def verdict(value: float | None, target: float | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and smaller fan-outs (about 10 minutes)")
-    parser.add_argument("--skip", default="", help="comma-separated: local, docker, prefect-sqlite, api, fanout")
+    parser.add_argument("--skip", default="", help="comma-separated: local, docker, sqlite, api, fanout")
     parser.add_argument("--wait-load", type=float, help="before each piece wait until the 1-min load is below this")
     parser.add_argument("--max-wait", type=float, default=300)
     parser.add_argument("--json", type=Path, help="write every figure here (default: a temporary file)")
@@ -151,18 +173,22 @@ def main() -> None:
     runs, chain_runs, api_repeat = (5, 1, 5) if args.quick else (20, 3, 15)
     sizes, real = ("1000,2000,4000", 200) if args.quick else ("1000,5000,10000", 500)
     if args.quick:
-        skip.add("prefect-sqlite")
+        skip.add("sqlite")
     py = sys.executable
     out = Path(tempfile.mkdtemp(prefix="resolwe-prefect-bench-results-"))
     runner = Runner(args.wait_load, args.max_wait)
-    results: dict = {"quick": args.quick}
+    results: dict = {"quick": args.quick, "calibration": cpu_calibration()}
+    print(f"calibration: 10M-addition Python loop {results['calibration']['loop_10m_best']:.2f} s (best of 5) "
+          f"on {results['calibration']['cpu']}", flush=True)
 
-    def stack(name: str, backend: str, extra: list[str], prefect_sqlite: bool = False) -> dict | None:
+    def stack(name: str, backend: str, extra: list[str], sqlite: bool = False) -> dict | None:
         path = out / f"{name}.json"
-        # up puts Prefect beside a PostgreSQL Django by default (in a fresh <db>_prefect); the variant asks for SQLite.
-        env = {"RESOLWE_PREFECT_PREFECT_DATABASE": "sqlite"} if prefect_sqlite else {"RESOLWE_PREFECT_PREFECT_DATABASE": "auto"}
-        recreate(STACK_PREFECT_DB)
-        argv = [py, "bench/embedded.py", "--backend", backend, "--database-url", recreate(STACK_DB),
+        # up puts Prefect beside a PostgreSQL Django (in a fresh <db>_prefect); with no DATABASE_URL both are SQLite.
+        env = {"RESOLWE_PREFECT_PREFECT_DATABASE": "auto"}
+        database = [] if sqlite else ["--database-url", recreate(STACK_DB)]
+        if not sqlite:
+            recreate(STACK_PREFECT_DB)
+        argv = [py, "bench/embedded.py", "--backend", backend, *database,
                 "--runs", str(runs), "--json", str(path), *extra]  # fmt: skip
         runner.run(name, argv, env)
         return json.loads(path.read_text()) if path.exists() else None
@@ -175,8 +201,8 @@ def main() -> None:
             results["docker"] = stack("stack-docker", "docker", ["--fanout", "0"])
         else:
             print("\n== stack-docker skipped: no Docker engine answers `docker info`", flush=True)
-    if "prefect-sqlite" not in skip:
-        results["local_prefect_sqlite"] = stack("stack-local-prefect-sqlite", "local", full, prefect_sqlite=True)
+    if "sqlite" not in skip:
+        results["local_sqlite"] = stack("stack-local-sqlite", "local", full, sqlite=True)
     if "api" not in skip:
         text, _ = runner.run("api", [py, "bench/api.py", "--repeat", str(api_repeat), "--database-url", ensure(API_DB)])
         rows = {}
@@ -217,7 +243,7 @@ def render(results: dict) -> str:
 
     if not results.get("local"):
         docker_row()
-    for key, label in (("local", "Prefect on PostgreSQL, as up runs it"), ("local_prefect_sqlite", "Prefect on SQLite")):
+    for key, label in (("local", "PostgreSQL"), ("local_sqlite", "laptop default: SQLite")):
         stack = results.get(key)
         if not stack:
             continue
@@ -280,6 +306,10 @@ def render(results: dict) -> str:
     lines.append(f"machine: {machine.get('cores')} cores, {machine.get('memory_gib')} GiB; 1-min load before each piece: "
                  + ", ".join(f"{p['name']} {p['load']:.2f}" for p in results.get("pieces", []))
                  + (f" (max {max(loads):.2f})" if loads else ""))  # fmt: skip
+    calibration = results.get("calibration")
+    if calibration:
+        lines.append(f"calibration: a 10M-addition pure-Python loop takes {calibration['loop_10m_best']:.2f} s "
+                     f"(best of 5; median {calibration['loop_10m_median']:.2f} s) on {calibration['cpu']}")  # fmt: skip
     return "\n".join(lines)
 
 
