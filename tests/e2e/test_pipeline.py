@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -249,6 +250,10 @@ def test_interactive_work_is_not_starved_by_batch_work(stack):
     queues = requests.post(f"{stack.prefect_api}/work_pools/resolwe-local/queues/filter", json={}, timeout=30).json()
     limits = {queue["name"]: queue["concurrency_limit"] for queue in queues}
     assert limits["batch"] >= 1 and limits["interactive"] >= 1, limits
+    if "RESOLWE_PREFECT_WORKER_CONCURRENCY" not in stack.env and "RESOLWE_PREFECT_WORKER_INTERACTIVE_SLOTS" not in stack.env:
+        # Unconfigured, the caps fit the machine: one batch program per core, interactive slots on top.
+        cores = os.cpu_count() or 1
+        assert (limits["batch"], limits["interactive"]) == (cores, max(1, cores // 2)), limits
     batch = [stack.client.create_data("e2e-sleep", {"seconds": 30}) for _ in range(limits["batch"] + 1)]
     deadline = time.monotonic() + 60
     while sum(stack.client.get_data(d["id"])["status"] == "PR" for d in batch) < limits["batch"]:
