@@ -240,6 +240,16 @@ class DataWorker(OrphanRecovery):
             self._wake.set()
             self._dispatch_wake.set()
 
+    async def _cancel(self, flow_run_id: UUID) -> None:
+        """Stop a run of ours that an operator is cancelling (Cancelling in Prefect), once."""
+        self._cancelling.add(flow_run_id)
+        # Record the operator's intent first: the engine reports the
+        # interrupted run as crashed, and the first final write wins.
+        await self._record_cancelled(flow_run_id)
+        task = self.running.get(flow_run_id)
+        if task is not None:
+            task.cancel()
+
     async def _record_cancelled(self, flow_run_id: UUID) -> None:
         data_id = await sync_to_async(fail_flow_run, thread_sensitive=False)(str(flow_run_id), CANCELLED_MESSAGE)
         if data_id is not None:
@@ -416,11 +426,7 @@ class DataWorker(OrphanRecovery):
             if current is None or current.type != StateType.CANCELLING:
                 logger.info("Event Cancelling (%s) for flow run %s is stale; ignored", event_id, flow_run_id)
                 return
-            self._cancelling.add(flow_run_id)
-            # Record the operator's intent first: the engine reports the
-            # interrupted run as crashed, and the first final write wins.
-            await self._record_cancelled(flow_run_id)
-            self.running[flow_run_id].cancel()
+            await self._cancel(flow_run_id)
         elif state_name in events.FINAL_STATE_NAMES:
             if flow_run_id in self._ended and flow_run_id not in self.running:
                 # We ran it to its end ourselves: the flow has written its Data object.
@@ -484,6 +490,16 @@ class DataWorker(OrphanRecovery):
         for run in runs:
             if run.state and run.state.type in FINAL_TYPES:
                 await sync_to_async(events.apply_state, thread_sensitive=False)(run.id, run.state.name, run.state.message)
+            elif (
+                run.state
+                and run.state.type == StateType.CANCELLING
+                and run.id in self.running
+                and run.id not in self._cancelling
+            ):
+                # Its Cancelling event never reached us (a dropped event stream): without
+                # this the program would run to its end although an operator stopped it.
+                logger.warning("Flow run %s is Cancelling and no event said so; cancelling it now", run.id)
+                await self._cancel(run.id)
 
     # --- launch deployments ------------------------------------------------------------------
 
