@@ -70,6 +70,16 @@ def run_case(case: dict, corpus: Corpus, stack: Stack, clients: dict, tmp: Path,
         run_checks(case["engine_checks"], settings)
 
 
+def print_log_tail(path: Path, lines: int = 40) -> None:
+    """The end of the worker's log under a failed case, so that a failure in CI can be read without the stack."""
+    try:
+        tail = path.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return
+    for text in tail:
+        print(f"  | {text[:300]}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", required=True, type=Path)
@@ -120,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             print(line, flush=True)
             for warning in warnings:
                 print(f"  warning: {' '.join(warning.split())}", flush=True)
+            if line.startswith("FAIL") and stack is not None:
+                print_log_tail(stack.home / "worker.log")
     finally:
         if stack is not None:
             stack.close()
