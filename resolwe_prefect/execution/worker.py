@@ -483,12 +483,17 @@ class DataWorker(OrphanRecovery):
         unsubmitted, in_flight = await sync_to_async(stale, thread_sensitive=False)()
         if unsubmitted:
             await sync_to_async(lifecycle.advance, thread_sensitive=False)(unsubmitted)
-        if not in_flight:
+        # Our own runs are read whatever their Data did lately: a program that
+        # reports progress keeps its Data object fresh, and its Cancelling must
+        # still be seen if the event was lost.
+        ours = [flow_run_id for flow_run_id in self.running if flow_run_id not in self._cancelling]
+        to_read = [*in_flight, *(flow_run_id for flow_run_id in ours if flow_run_id not in in_flight)]
+        if not to_read:
             return
         async with get_client() as client:
-            runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(in_flight))))
+            runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=to_read)))
         for run in runs:
-            if run.state and run.state.type in FINAL_TYPES:
+            if run.state and run.state.type in FINAL_TYPES and run.id in in_flight:
                 await sync_to_async(events.apply_state, thread_sensitive=False)(run.id, run.state.name, run.state.message)
             elif (
                 run.state

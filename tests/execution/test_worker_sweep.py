@@ -39,13 +39,14 @@ class ServerWithRuns:
         return self.runs
 
 
-def _in_flight_data(user, flow_run_id: uuid.UUID) -> Data:
-    """A Data object in PR whose last change is older than a sweep interval."""
+def _in_flight_data(user, flow_run_id: uuid.UUID, *, fresh: bool = False) -> Data:
+    """A Data object in PR whose last change is older than a sweep interval (or just now, when ``fresh``)."""
     data = Data.objects.create(
-        name="Long program", contributor=user, process=make_process(user, "long-program"),
+        name="Long program", contributor=user, process=make_process(user, f"long-program-{flow_run_id.hex[:8]}"),
         status=DataStatus.PROCESSING, flow_run_id=flow_run_id,
     )  # fmt: skip
-    Data.objects.filter(pk=data.pk).update(modified=timezone.now() - timedelta(minutes=5))
+    if not fresh:
+        Data.objects.filter(pk=data.pk).update(modified=timezone.now() - timedelta(minutes=5))
     return data
 
 
@@ -91,10 +92,15 @@ def worker(monkeypatch) -> worker_module.DataWorker:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_missed_cancelling_event_is_caught_by_the_sweep(admin, worker, monkeypatch):
-    """An operator cancelled the run, but the event never came: the sweep stops it and the Data ends ER."""
+@pytest.mark.parametrize("fresh", [False, True], ids=["quiet-program", "program-reporting-progress"])
+def test_a_missed_cancelling_event_is_caught_by_the_sweep(admin, worker, monkeypatch, fresh):
+    """An operator cancelled the run, but the event never came: the sweep stops it and the Data ends ER.
+
+    Also when the program keeps its Data object fresh (progress), which the
+    sweep's look at stale Data objects alone would pass over.
+    """
     flow_run_id = uuid.uuid4()
-    data = _in_flight_data(admin, flow_run_id)
+    data = _in_flight_data(admin, flow_run_id, fresh=fresh)
     run = SimpleNamespace(id=flow_run_id, state=SimpleNamespace(type=StateType.CANCELLING, name="Cancelling"))
     monkeypatch.setattr(worker_module, "get_client", lambda: ServerWithRuns([run]))
     stopped = []
