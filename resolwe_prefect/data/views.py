@@ -11,6 +11,7 @@ from email.utils import formatdate
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import FileResponse, Http404, JsonResponse
 from rest_framework import mixins, permissions, status, viewsets
@@ -107,6 +108,13 @@ class DataViewSet(
         ).prefetch_related(Prefetch("collection", queryset=annotate_collections(Collection.objects.all())))
 
     def _respond(self, data: Data, status_code: int) -> Response:
+        """The object as this request left it.
+
+        Callers run in one transaction with the service (``transaction.atomic``
+        on the action): the worker hears of new work when it commits, and it
+        can move the object on (RE to WT, even to OK) before a read after the
+        commit, so the read happens before it.
+        """
         instance = self.base_queryset().get(pk=data.pk)
         return Response(self.get_serializer(instance).data, status=status_code)
 
@@ -118,12 +126,14 @@ class DataViewSet(
         except services.DataError as error:
             return None, Response(error.detail, status=getattr(error, "status_code", 400))
 
+    @transaction.atomic
     def create(self, request: Request, *args, **kwargs) -> Response:
         """``POST /api/data``: 201 with the new object, or the service's 400 body."""
         data, error = self._call_service(lambda s: s.create_data, user=request.user, **_service_kwargs(request.data))
         return error or self._respond(data, status.HTTP_201_CREATED)
 
     @action(detail=False, methods=["post"])
+    @transaction.atomic
     def get_or_create(self, request: Request) -> Response:
         """200 with a reusable existing object (CAC/TMP processes), 201 with a new one."""
         result, error = self._call_service(
@@ -135,6 +145,7 @@ class DataViewSet(
         return self._respond(data, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    @transaction.atomic
     def restart(self, request: Request, pk=None) -> Response:
         """Start a failed object again; ``resource_overrides`` is keyed by Data id."""
         overrides = request.data.get("resource_overrides") if hasattr(request.data, "get") else None

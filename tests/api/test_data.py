@@ -144,6 +144,37 @@ def test_restart(admin_client, make_data, monkeypatch):
     assert response.json()["status"] == "RE" and response.json()["process_resources"] == {"memory": 1024}
 
 
+def worker_faster_than_the_response(data_ids: list[int]) -> bool:
+    """A notifier standing in for the embedded worker at its quickest: it queues the objects the moment they commit."""
+    Data.objects.filter(pk__in=data_ids).update(status="WT")
+    return True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_create_and_restart_answer_with_the_object_as_the_request_left_it(admin_client, process, settings):
+    """POST answers RE, as Resolwe does, even when the worker has moved the object on before the answer is sent."""
+    from resolwe_prefect.data import lifecycle
+
+    settings.RESOLWE_PREFECT_SUBMITTER = "tests.data.conftest.record_submission"
+    settings.RESOLWE_PREFECT_NOTIFIER = "tests.api.test_data.worker_faster_than_the_response"
+    lifecycle._submitter.cache_clear()
+    lifecycle._notifier.cache_clear()
+    try:
+        response = admin_client.post("/api/data", {"process": {"slug": process.slug}, "input": {}}, format="json")
+        assert response.status_code == 201, response.json()
+        created = response.json()
+        assert created["status"] == "RE"
+        assert Data.objects.get(pk=created["id"]).status == "WT"  # the worker did get it, after the answer
+
+        Data.objects.filter(pk=created["id"]).update(status="ER")
+        response = admin_client.post(f"/api/data/{created['id']}/restart", {}, format="json")
+        assert response.status_code == 200 and response.json()["status"] == "RE", response.json()
+        assert Data.objects.get(pk=created["id"]).status == "WT"
+    finally:
+        lifecycle._submitter.cache_clear()
+        lifecycle._notifier.cache_clear()
+
+
 def test_delete(admin_client, make_data, settings, django_capture_on_commit_callbacks):
     settings.RESOLWE_PREFECT_TASKS_SYNC = True  # run the background delete inline when the request commits
     data = make_data()
