@@ -177,6 +177,12 @@ def _running_program(stack: FaultStack, seconds: int) -> tuple[dict, str]:
     while not (containers := _containers(data["id"])):
         assert time.monotonic() < deadline, "no container for the program"
         time.sleep(0.2)
+    # The container exists before its program has run a line; fault-sleep echoes
+    # "started" and then reports progress 0.1, so progress means the echo is done
+    # and a fault injected now hits a program that has produced output.
+    while stack.client.get_data(data["id"])["process_progress"] < 10:
+        assert time.monotonic() < deadline, "the program never reported its progress"
+        time.sleep(0.2)
     return data, containers[0]
 
 
