@@ -50,16 +50,22 @@ def _in_flight_data(user, flow_run_id: uuid.UUID, *, fresh: bool = False) -> Dat
     return data
 
 
-async def _sweep_with(worker: worker_module.DataWorker, running: dict) -> None:
-    """Run one sweep while ``running`` (flow run id -> what it runs) are this worker's runs in flight."""
-    tasks = {flow_run_id: asyncio.create_task(program) for flow_run_id, program in running.items()}
-    worker.running.update(tasks)
+async def _sweep_while_running(worker: worker_module.DataWorker, flow_run_id: uuid.UUID) -> bool:
+    """One sweep while a long program is this worker's run ``flow_run_id``; whether the sweep stopped it."""
+    task = asyncio.create_task(asyncio.sleep(60))
+    worker.running[flow_run_id] = task
     await worker.sweep()
     await asyncio.sleep(0)  # let a cancelled task see its cancellation
-    for task in tasks.values():
-        if not task.done():
-            task.cancel()
-    await asyncio.gather(*tasks.values(), return_exceptions=True)
+    stopped = task.done()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return stopped
+
+
+def _server_says(monkeypatch, flow_run_id: uuid.UUID, state: StateType) -> None:
+    """The Prefect server, as the sweep reads it, has the flow run in ``state``."""
+    run = SimpleNamespace(id=flow_run_id, state=SimpleNamespace(type=state, name=state.value.title()))
+    monkeypatch.setattr(worker_module, "get_client", lambda: ServerWithRuns([run]))
 
 
 def _closing_sync_to_async(function, thread_sensitive: bool = True):
@@ -101,22 +107,12 @@ def test_a_missed_cancelling_event_is_caught_by_the_sweep(admin, worker, monkeyp
     """
     flow_run_id = uuid.uuid4()
     data = _in_flight_data(admin, flow_run_id, fresh=fresh)
-    run = SimpleNamespace(id=flow_run_id, state=SimpleNamespace(type=StateType.CANCELLING, name="Cancelling"))
-    monkeypatch.setattr(worker_module, "get_client", lambda: ServerWithRuns([run]))
-    stopped = []
+    _server_says(monkeypatch, flow_run_id, StateType.CANCELLING)
 
-    async def program() -> None:
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            stopped.append(True)
-            raise
-
-    asyncio.run(_sweep_with(worker, {flow_run_id: program()}))
+    assert asyncio.run(_sweep_while_running(worker, flow_run_id)) is True
 
     data.refresh_from_db()
     assert data.status == DataStatus.ERROR and data.process_error == [CANCELLED_MESSAGE]
-    assert stopped == [True]
     assert flow_run_id in worker._cancelling  # the Cancelling event, if it comes late, changes nothing
 
 
@@ -124,28 +120,10 @@ def test_a_missed_cancelling_event_is_caught_by_the_sweep(admin, worker, monkeyp
 def test_a_running_run_is_left_alone(admin, worker, monkeypatch):
     flow_run_id = uuid.uuid4()
     data = _in_flight_data(admin, flow_run_id)
-    run = SimpleNamespace(id=flow_run_id, state=SimpleNamespace(type=StateType.RUNNING, name="Running"))
-    monkeypatch.setattr(worker_module, "get_client", lambda: ServerWithRuns([run]))
-    stopped = []
+    _server_says(monkeypatch, flow_run_id, StateType.RUNNING)
 
-    async def program() -> None:
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            stopped.append(True)
-            raise
+    assert asyncio.run(_sweep_while_running(worker, flow_run_id)) is False
 
-    async def sweep_then_check() -> bool:
-        task = asyncio.create_task(program())
-        worker.running[flow_run_id] = task
-        await worker.sweep()
-        await asyncio.sleep(0)
-        alive = not task.done()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        return alive
-
-    assert asyncio.run(sweep_then_check()) is True
     data.refresh_from_db()
     assert data.status == DataStatus.PROCESSING
 
@@ -155,8 +133,7 @@ def test_a_cancelling_run_of_another_worker_is_left_to_it(admin, worker, monkeyp
     """Runs on a standard Prefect worker's pool are cancelled by that worker, not by this sweep."""
     flow_run_id = uuid.uuid4()
     data = _in_flight_data(admin, flow_run_id)
-    run = SimpleNamespace(id=flow_run_id, state=SimpleNamespace(type=StateType.CANCELLING, name="Cancelling"))
-    monkeypatch.setattr(worker_module, "get_client", lambda: ServerWithRuns([run]))
+    _server_says(monkeypatch, flow_run_id, StateType.CANCELLING)
 
     asyncio.run(worker.sweep())
 
