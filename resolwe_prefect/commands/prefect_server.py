@@ -9,8 +9,9 @@ batch, the event persister) holds the database, SQLite cannot upgrade that
 read to a write and answers ``database is locked`` at once: it does not wait
 ``busy_timeout``, because waiting could deadlock. The server turns that into a
 503 and Prefect's client retries after about 2 s, once for most flow runs on a
-busy laptop (bench/: a chain step took 2.2 s instead of 0.2 s, 100 independent
-objects 206 s instead of 21 s). Django's own SQLite settings open every
+busy laptop (bench/, one machine, before and after: a chain step 3.09 s and
+0.51 s, 50 independent objects 108.8 s and 24.2 s; docs/performance.md).
+Django's own SQLite settings open every
 transaction ``IMMEDIATE`` for the same reason; here the same is done for the
 Prefect server's write transactions, which then queue on the lock instead of
 failing. Read-only sessions are not transactions and stay concurrent, and
