@@ -148,6 +148,12 @@ PREFECT_SERVER_DEFAULTS = {
 }
 
 
+def prefect_server_command(port: int) -> list[str]:
+    """``prefect server start`` as every local stack runs it: through ``prefect_server``, for its SQLite writes."""
+    return [sys.executable, "-m", "resolwe_prefect.commands.prefect_server", "server", "start",
+            "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+
+
 def _start_prefect_server(port: int, home: Path, database_url: str | None = None) -> subprocess.Popen:
     env = {
         **PREFECT_SERVER_DEFAULTS,
@@ -163,8 +169,7 @@ def _start_prefect_server(port: int, home: Path, database_url: str | None = None
         env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database_url
     with open(home / "server.log", "ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "resolwe_prefect.commands.prefect_server", "server", "start",
-             "--host", "127.0.0.1", "--port", str(port)],  # fmt: skip
+            prefect_server_command(port),
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

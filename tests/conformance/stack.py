@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 
-from resolwe_prefect.commands.stack import stop_process_group, wait_for_http
+from resolwe_prefect.commands.stack import prefect_server_command, stop_process_group, wait_for_http
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -100,9 +100,7 @@ class Stack:
         }
         env.pop("PREFECT_API_URL", None)
         self.prefect = subprocess.Popen(
-            # the server ``up`` starts (SQLite writes queue on the lock instead of failing with 503)
-            [sys.executable, "-m", "resolwe_prefect.commands.prefect_server", "server", "start",
-             "--host", "127.0.0.1", "--port", str(self.prefect_port)],
+            prefect_server_command(self.prefect_port),  # the server ``up`` starts
             env=env, stdout=open(prefect_home / "server.log", "ab"), stderr=subprocess.STDOUT,
             start_new_session=True, cwd=self.tmp,
         )
