@@ -32,7 +32,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from resolwe_prefect.permissions import services as permission_services
+from resolwe_prefect.runtime import safepath
 
+from .browse import data_root, file_download, open_data_file, resolve_data_path
 from .models import Data
 
 SALT = "resolwe_prefect.data.uris"
@@ -64,14 +66,18 @@ def verify(data_id: int, path: str, signature: str) -> bool:
 
 
 def _file_path(data_id: int, path: str) -> Path | None:
-    """The regular file ``path`` of Data ``data_id``, or ``None`` (traversal is refused)."""
-    from .views import resolve_data_path  # the browse view's guard, shared so both agree on paths
+    """The regular file ``path`` of Data ``data_id`` inside its own directory, or ``None``.
 
+    The browse view's guard, shared so both agree: traversal, links that
+    leave ``<DATA_DIR>/<id>``, FIFOs, devices and sockets get no signature.
+    """
     try:
         target = resolve_data_path(data_id, path)
     except PermissionDenied:
         return None
-    return target if target.is_file() else None
+    if target is None or safepath.kind(data_root(data_id), target) != safepath.FILE:
+        return None
+    return target
 
 
 def signed_url(data_id: int, path: str) -> str:
@@ -132,9 +138,7 @@ class SignedDownloadView(APIView):
     def get(self, request: Request, data_id: int, path: str) -> FileResponse:
         if not verify(int(data_id), path, request.query_params.get("signature", "")):
             raise PermissionDenied("Invalid or expired signature.")
-        target = _file_path(int(data_id), path)
-        if target is None:
+        handle = open_data_file(int(data_id), path)
+        if handle is None:
             raise Http404("File not found.")
-        from .views import file_download
-
-        return file_download(request, target)
+        return file_download(request, handle, path.rstrip("/").rsplit("/", 1)[-1])

@@ -2,8 +2,9 @@
 
 from django.urls import path, re_path
 
+from .browse import DataBrowseView
 from .uris import ResolveUrisView, SignedDownloadView
-from .views import DataBrowseView, DataViewSet, StorageViewSet
+from .views import DataViewSet, StorageViewSet
 
 routes = [
     ("data", DataViewSet, "data"),

@@ -35,6 +35,13 @@ directory, directories with a trailing ``/`` (Resolwe's ``collect``).
 Files staged with ``re-export`` are not referenced by outputs: call
 :func:`stage_exports` BEFORE :func:`collect_outputs`, or pass them in
 ``keep``.
+
+The worker runs this as root over a directory the program controlled, so
+every read goes through :mod:`.safepath`: a path whose links leave the data
+directory counts as missing (outputs, refs, JSON files, exports), FIFOs
+and devices are never opened, sizes are ``lstat`` sizes and ``jsonout.txt``
+replaces whatever the program left under that name instead of writing
+through it.
 """
 
 from __future__ import annotations
@@ -42,11 +49,13 @@ from __future__ import annotations
 import copy
 import json
 import os
-import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from . import safepath
+from .purge import inventory, purge
 from .report import ProcessReport, truncate_message
 
 __all__ = ["CollectResult", "collect_outputs", "stage_exports", "RC_ERROR"]
@@ -81,33 +90,25 @@ def _relative(data_dir: Path, value: Any) -> str | None:
     return os.path.relpath(normalised, root)
 
 
-def _dir_files(path: Path) -> Iterator[Path]:
-    for root, dirs, files in os.walk(path):
-        for name in files:
-            yield Path(root) / name
-        for name in dirs:
-            candidate = Path(root) / name
-            if candidate.is_symlink():
-                yield candidate
-
-
 def _file_size(path: Path) -> int:
     try:
-        return path.lstat().st_size if path.is_symlink() else path.stat().st_size
+        return path.lstat().st_size  # a link counts as a link, whatever it points to
     except OSError:
         return 0
 
 
 def _entry_size(path: Path, seen: set[Path]) -> int:
-    """Size of a file or of all files under a directory, each file once."""
-    candidates = [path] if not path.is_dir() or path.is_symlink() else list(_dir_files(path))
+    """Size of a file or of all files under a directory, each file once; links are never followed."""
+    if path.is_dir() and not path.is_symlink():
+        candidates = [(entry, info.st_size) for entry, info in safepath.walk(path) if not stat.S_ISDIR(info.st_mode)]
+    else:
+        candidates = [(path, _file_size(path))]
     total = 0
-    for candidate in candidates:
+    for candidate, size in candidates:
         key = Path(os.path.normpath(str(candidate)))
-        if key in seen:
-            continue
-        seen.add(key)
-        total += _file_size(candidate)
+        if key not in seen:
+            seen.add(key)
+            total += size
     return total
 
 
@@ -167,7 +168,7 @@ def collect_outputs(
         value = obj[kind]
         rel = _relative(data_dir, value)
         path = data_dir / rel if rel is not None else None
-        ok = path is not None and (path.is_file() if kind == "file" else path.is_dir())
+        ok = path is not None and safepath.kind(data_dir, path) == (safepath.FILE if kind == "file" else safepath.DIR)
         if not ok:
             what = "a missing file" if kind == "file" else "a missing directory"
             error(f"Output '{key}' set to {what}: '{value}'.")
@@ -178,7 +179,7 @@ def collect_outputs(
         for ref in refs if isinstance(refs, list) else []:
             ref_rel = _relative(data_dir, ref)
             ref_path = data_dir / ref_rel if ref_rel is not None else None
-            if ref_path is None or not (ref_path.is_file() or ref_path.is_dir()):
+            if ref_path is None or safepath.kind(data_dir, ref_path) is None:
                 missing_refs.append(str(ref))
             else:
                 ref_paths.append(ref_path)
@@ -205,15 +206,16 @@ def collect_outputs(
                 check_entry(item, "dir", key)
         elif type_.startswith("basic:json") and isinstance(value, str):
             rel = _relative(data_dir, value)
-            if rel is not None and (data_dir / rel).is_file():
-                content = (data_dir / rel).read_text(errors="replace")
+            raw = safepath.read_file(data_dir, data_dir / rel) if rel is not None else None
+            if raw is not None:
+                content = raw.decode(errors="replace")
                 try:
                     container[name] = json.loads(content)
                 except ValueError:
                     error(f"Value of '{name}' must be a valid JSON, current: {content.rstrip()}")
 
     keep_set = {os.path.normpath(k) for k in keep}
-    _purge(data_dir, referenced | keep_set)
+    purge(data_dir, referenced | keep_set)
 
     errors = list(report.error)
     if not errors:
@@ -221,71 +223,13 @@ def collect_outputs(
     if return_code != 0 and not errors:
         errors.append(RC_ERROR)
 
-    try:
-        (data_dir / "jsonout.txt").write_text(json.dumps(output, sort_keys=True) + "\n")
+    try:  # never through a link or FIFO the program left under that name
+        safepath.write_new(data_dir, "jsonout.txt", (json.dumps(output, sort_keys=True) + "\n").encode())
     except OSError:
         pass
 
-    files, size = _inventory(data_dir)
+    files, size = inventory(data_dir)
     return CollectResult(output=output, errors=errors, size=size, files=files)
-
-
-def _is_kept(rel: str, keep: set[str]) -> bool:
-    if rel in keep:
-        return True
-    parts = rel.split(os.sep)
-    for index in range(1, len(parts)):
-        if os.sep.join(parts[:index]) in keep:
-            return True  # Inside a kept directory.
-    return False
-
-
-def _purge(data_dir: Path, keep: set[str]) -> None:
-    """Remove everything under ``data_dir`` that ``keep`` does not cover."""
-    if "." in keep:
-        return  # The data directory itself is an output.
-    ancestors = set()
-    for rel in keep:
-        parts = rel.split(os.sep)
-        for index in range(1, len(parts)):
-            ancestors.add(os.sep.join(parts[:index]))
-    for root, dirs, files in os.walk(data_dir, topdown=True):
-        root_path = Path(root)
-        for name in list(dirs):
-            full = root_path / name
-            rel = os.path.relpath(full, data_dir)
-            if _is_kept(rel, keep):
-                dirs.remove(name)  # Keep the whole tree.
-            elif rel in ancestors and not full.is_symlink():
-                continue  # Descend: something inside is kept.
-            else:
-                dirs.remove(name)
-                if full.is_symlink():
-                    full.unlink()
-                else:
-                    shutil.rmtree(full, ignore_errors=True)
-        for name in files:
-            full = root_path / name
-            rel = os.path.relpath(full, data_dir)
-            if not _is_kept(rel, keep):
-                try:
-                    full.unlink()
-                except OSError:
-                    pass
-
-
-def _inventory(data_dir: Path) -> tuple[list[str], int]:
-    files: list[str] = []
-    size = 0
-    for root, dirs, names in os.walk(data_dir):
-        root_path = Path(root)
-        for name in dirs:
-            files.append(os.path.relpath(root_path / name, data_dir) + "/")
-        for name in names:
-            full = root_path / name
-            files.append(os.path.relpath(full, data_dir))
-            size += _file_size(full)
-    return sorted(files), size
 
 
 def stage_exports(report: ProcessReport, data_dir: Path, destination: Path) -> dict[str, str]:
@@ -301,9 +245,11 @@ def stage_exports(report: ProcessReport, data_dir: Path, destination: Path) -> d
     mapper: dict[str, str] = {}
     for index, name in enumerate(report.exports):
         rel = _relative(data_dir, name)
-        if rel is None or not (data_dir / rel).is_file():
+        if rel is None:
             continue
         target = destination / f"{index}_{Path(rel).name}"
-        shutil.copy2(data_dir / rel, target)
-        mapper[name] = str(target.resolve())
+        target.unlink(missing_ok=True)
+        # A link to a server file (or another object's) is not exported: the child would upload it.
+        if safepath.copy_file(data_dir, data_dir / rel, target):
+            mapper[name] = str(target.resolve())
     return mapper

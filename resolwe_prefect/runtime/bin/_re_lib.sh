@@ -155,3 +155,32 @@ _re_check_list() {
         fi
     done
 }
+
+# _re_sanitize_tree DIR: keep only regular files and directories in DIR, a
+# directory an archive was just extracted into (by unzip, tar, 7z, ...).
+# Whatever a link in an upload points to (the server's database, another
+# Data object) must never be packed, moved or served, so every symbolic
+# link (wherever it points), device, FIFO and socket is removed, and so is
+# every regular file with a hard link outside DIR; set-id bits are cleared.
+# Names are never parsed (find -exec only): archive member names can hold
+# newlines.  Sets $_re_removed to the number of entries removed; returns 1
+# if anything but regular files and directories is left.
+_re_sanitize_tree() {
+    # An unreadable or unsearchable directory would hide its content from find.
+    find "$1" -type d ! -perm -700 -exec chmod u+rwx {} \; 2>/dev/null
+    _re_removed=$(find "$1" ! -type f ! -type d -exec printf x \; -exec rm -f {} \; | wc -c)
+    # A hard link is kept only when all its links are inside DIR (-links N is exact).
+    _re_hard=$(find "$1" -type f -links +1 -exec sh -c '
+        root=$1
+        shift
+        for f do
+            n=$(find "$root" -type f -samefile "$f" -exec printf x \; 2>/dev/null | wc -c)
+            if [ -z "$(find "$f" -prune -links "$((n))" 2>/dev/null)" ]; then
+                rm -f "$f" && printf x
+            fi
+        done' sh "$1" {} + | wc -c)
+    _re_removed=$((_re_removed + _re_hard))
+    find "$1" -type f \( -perm -4000 -o -perm -2000 \) -exec chmod ug-s {} \; 2>/dev/null
+    _re_left=$(find "$1" ! -type f ! -type d -exec printf x \; | wc -c)
+    [ "$((_re_left))" -eq 0 ]
+}
