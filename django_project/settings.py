@@ -31,7 +31,28 @@ def _env_json(name: str, default):
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or "resolwe-prefect-insecure-local-key"
 DEBUG = _env_bool("DJANGO_DEBUG", False)
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "*").split(",")
+
+
+def _allowed_hosts() -> list[str]:
+    """``DJANGO_ALLOWED_HOSTS`` (comma-separated) when given; else loopback plus the host ``up --host`` binds.
+
+    Django builds absolute links from the ``Host`` header, so accepting any
+    host let a client plant its own in the links it got back. ``resolwe-prefect
+    up`` passes a non-loopback ``--host`` as ``RESOLWE_PREFECT_API_HOST``; a
+    wildcard (``0.0.0.0``, ``::``) names no host, so such a site sets
+    ``DJANGO_ALLOWED_HOSTS`` to the names clients use.
+    """
+    given = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    if given:
+        return given
+    hosts = ["localhost", "127.0.0.1", "[::1]"]
+    bound = os.environ.get("RESOLWE_PREFECT_API_HOST", "").strip().strip("[]")
+    if bound and bound not in ("0.0.0.0", "::", "*"):
+        hosts.append(f"[{bound}]" if ":" in bound else bound)
+    return hosts
+
+
+ALLOWED_HOSTS = _allowed_hosts()
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -126,7 +147,14 @@ STATIC_ROOT = STATE_DIR / "static"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # HTTP basic auth whose failures count towards LOGIN_FAILURE_RATE (429 past it).
+        "resolwe_prefect.accounts.throttling.ThrottledBasicAuthentication",
+    ],
+    # JSON bodies bounded in size (DATA_UPLOAD_MAX_MEMORY_SIZE) and depth, with storable text only.
+    "DEFAULT_PARSER_CLASSES": [
+        "resolwe_prefect.api.parsers.JSONParser",
+        "resolwe_prefect.api.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "resolwe_prefect.api.pagination.LimitOffsetOnRequestPagination",
@@ -190,6 +218,19 @@ FLOW_PROCESS_RESOURCE_OVERRIDES = _env_json("FLOW_PROCESS_RESOURCE_OVERRIDES", {
 FLOW_EXPRESSION_ENGINES = _env_json("FLOW_EXPRESSION_ENGINES", [])
 RESOLWE_HOST_URL = os.environ.get("RESOLWE_HOST_URL", "localhost")
 
+# Whether file_temp and basic:url:download URLs may name loopback, private, link-local... hosts
+# (core/url_policy.py); off, so users cannot make the server fetch from inside its own network.
+FLOW_IMPORT_ALLOW_PRIVATE_URLS = _env_bool("RESOLWE_PREFECT_IMPORT_ALLOW_PRIVATE_URLS", False)
+# The largest file /upload/ accepts (_totalSize), in bytes: 1 TiB.
+FLOW_UPLOAD_MAX_SIZE = int(os.environ.get("RESOLWE_PREFECT_UPLOAD_MAX_SIZE", 1 << 40))
+# Failed logins (login endpoints and basic auth) per identifier and per client address before 429:
+# "10/5m" is ten in five minutes (accounts/throttling.py). Counted in the default cache.
+LOGIN_FAILURE_RATE = os.environ.get("RESOLWE_PREFECT_LOGIN_FAILURE_RATE", "10/5m")
+CACHES = _env_json(
+    "DJANGO_CACHES", {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "resolwe-prefect"}}
+)
+# Request bodies read into memory (JSON, forms; not uploaded files): over this, 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024))
 # --- Prefect -----------------------------------------------------------------------------
 
 # Where operators open a flow run; the Data API links each Data object's run there.

@@ -6,5 +6,7 @@ urlpatterns = [
     path("", include("resolwe_prefect.api.urls")),
 ]
 
+handler400 = "resolwe_prefect.api.handlers.bad_request"
+handler403 = "resolwe_prefect.api.handlers.permission_denied"
 handler404 = "resolwe_prefect.api.handlers.not_found"
 handler500 = "resolwe_prefect.api.handlers.server_error"

@@ -16,3 +16,6 @@ from django_project.settings import *  # noqa: E402,F401,F403
 
 # Users are created by the hundred in the permission tests; the production hasher costs ~0.3 s each.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Django's test client sends "Host: testserver"; the embedded default allows loopback names only.
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405

@@ -7,6 +7,10 @@ from django.contrib.auth.models import Group
 from django.db.models import Q
 from rest_framework import serializers
 
+from resolwe_prefect.api.serializers import STRICT_FIELD_MAPPING
+
+from .permissions import is_staff
+
 User = get_user_model()
 
 
@@ -16,12 +20,27 @@ class UserSerializer(serializers.ModelSerializer):
     The names and the e-mail are writable (``PATCH /api/user/<id>``, on
     oneself, or on anyone for staff); the user name is not, since permission
     payloads and logins address users by it.
+
+    Another user's e-mail is personal: non-staff callers see others as
+    Resolwe's contributor does (``id``, ``username`` and the names) and
+    only their own e-mail. Sharing by e-mail needs no list of e-mails: the
+    permission payload resolves the address on the server.
     """
+
+    serializer_field_mapping = STRICT_FIELD_MAPPING
 
     class Meta:
         model = User
         fields = ["id", "username", "email", "first_name", "last_name"]
         read_only_fields = ["id", "username"]
+
+    def to_representation(self, instance) -> dict:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        caller = getattr(request, "user", None)
+        if caller is None or not (is_staff(caller) or caller.pk == instance.pk):
+            data.pop("email", None)
+        return data
 
     def validate_email(self, value: str) -> str:
         """Logins and permission payloads accept an e-mail in place of a user name.

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 
 import django_filters as filters
 from django.contrib.auth import authenticate, get_user_model, login
 from django.contrib.auth.models import Group
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
@@ -21,28 +23,36 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from resolwe_prefect.api.filters import NUMBER_LOOKUPS, StrictFilterSet
+from resolwe_prefect.api.parsers import find_problem
 from resolwe_prefect.api.views import ResolweViewSetMixin
 from resolwe_prefect.permissions.api import ResolwePermissions
 from resolwe_prefect.permissions.models import PUBLIC_USERNAME
 
-from .permissions import SelfOrStaff, can_manage_members
+from .permissions import SelfOrStaff, can_manage_members, is_staff
 from .serializers import GroupSerializer, UserIdsSerializer, UserSerializer
+from .throttling import blocked_message, login_blocked, login_failed
 
 User = get_user_model()
 
 
 def _credentials(request: HttpRequest) -> tuple[str, str]:
-    """Read ``email`` or ``username`` and ``password`` from a form or a JSON body."""
+    """Read ``email`` or ``username`` and ``password`` from a form or a JSON body.
+
+    A body that is not a JSON object, or text no database can store, reads
+    as no credentials at all: a failed login, not a 500.
+    """
     if request.content_type == "application/json":
         try:
             body = json.loads(request.body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             body = {}
         body = body if isinstance(body, dict) else {}
     else:
         body = request.POST
-    identifier = body.get("email") or body.get("username") or ""
-    return str(identifier), str(body.get("password") or "")
+    identifier, password = body.get("email") or body.get("username") or "", body.get("password") or ""
+    if not isinstance(identifier, str) or not isinstance(password, str) or find_problem([identifier, password]):
+        return "", ""
+    return identifier, password
 
 
 @csrf_exempt
@@ -53,14 +63,25 @@ def api_login(request: HttpRequest) -> JsonResponse:
     resdk sends its user name in ``email``, so both e-mail and user name are
     accepted. Success must set both ``sessionid`` and ``csrftoken``; resdk
     keeps only those two cookies and sends the token back as ``X-CSRFToken``.
+    Failures are counted per identifier and per client (``throttling``);
+    past the limit the answer is 429 without looking at the password.
     """
-    identifier, password = _credentials(request)
+    try:
+        identifier, password = _credentials(request)
+    except RequestDataTooBig:
+        return JsonResponse({"detail": "Request body is too large."}, status=413)
+    except SuspiciousOperation:
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    wait = login_blocked(request, identifier)
+    if wait is not None:
+        return JsonResponse({"detail": blocked_message(wait)}, status=429, headers={"Retry-After": str(math.ceil(wait))})
     user = authenticate(request, username=identifier, password=password) if identifier else None
     if user is None and "@" in identifier:
         match = User.objects.filter(email__iexact=identifier).order_by("id").first()
         if match is not None:
             user = authenticate(request, username=match.get_username(), password=password)
     if user is None:
+        login_failed(request, identifier)
         return JsonResponse({"non_field_errors": ["Unable to log in with provided credentials."]}, status=400)
     login(request, user)
     get_token(request)  # makes the CSRF middleware set the csrftoken cookie on this response
@@ -68,20 +89,31 @@ def api_login(request: HttpRequest) -> JsonResponse:
 
 
 class UserFilter(StrictFilterSet):
-    """``current_only=True`` narrows the list to the caller (resdk's "who am I")."""
+    """``current_only=True`` narrows the list to the caller (resdk's "who am I").
+
+    E-mails are not shown to other users, so for non-staff callers
+    ``email__icontains`` only searches their own: otherwise it would spell
+    out anyone's address a letter at a time. An exact ``email`` still finds
+    its user, as sharing by e-mail does.
+    """
 
     current_only = filters.BooleanFilter(method="filter_current_only")
     groups = filters.NumberFilter(field_name="groups")
+    email__icontains = filters.CharFilter(method="filter_email_icontains")
 
     class Meta:
         model = User
         fields = {
             "id": NUMBER_LOOKUPS,
             "username": ["exact", "iexact", "icontains"],
-            "email": ["exact", "iexact", "icontains"],
+            "email": ["exact", "iexact"],
             "first_name": ["exact", "icontains"],
             "last_name": ["exact", "icontains"],
         }
+
+    def filter_email_icontains(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        queryset = queryset.filter(email__icontains=value)
+        return queryset if is_staff(self.request.user) else queryset.filter(pk=self.request.user.pk)
 
     def filter_current_only(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         if not value:

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from rest_framework import serializers
 
+from resolwe_prefect.api.fields import StrictCharField
 from resolwe_prefect.api.serializers import BaseResolweSerializer, ContributorSerializer, ResolweDateTimeField
 from resolwe_prefect.entities.models import Entity
 from resolwe_prefect.permissions.api import require_edit
@@ -55,7 +56,7 @@ class AnnotationFieldSerializer(serializers.ModelSerializer):
 class AnnotationByPathSerializer(serializers.Serializer):
     """One item of ``set_annotations``: ``{"field_path": "group.field", "value": v}`` (null deletes)."""
 
-    field_path = serializers.CharField()
+    field_path = StrictCharField()
     value = serializers.JSONField(allow_null=True)
 
 

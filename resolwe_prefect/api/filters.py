@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
+from typing import Any
 
 import django_filters as filters
 from django_filters import rest_framework as drf_filters
@@ -38,6 +40,23 @@ BASE_FIELDS = {
 
 #: Parameters every endpoint accepts besides its filters.
 ALWAYS_ALLOWED = ("fields", "format", "limit", "offset", "ordering", "text")
+#: Numbers a filter may compare with: the database's ``bigint`` range (ids, sizes, counts).
+NUMBER_RANGE = (-(2**63), 2**63 - 1)
+
+
+def value_problem(value: Any) -> str | None:
+    """Why a cleaned filter value cannot reach the database (out of range, a NUL), or ``None``.
+
+    ``?id=9999999999999999999999`` or ``?id__in=...`` overflowed the query
+    (a 500), and so did text with a NUL character in some filters.
+    """
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        if isinstance(item, (int, Decimal, float)) and not isinstance(item, bool):
+            if not NUMBER_RANGE[0] <= item <= NUMBER_RANGE[1]:
+                return f"Ensure this value is between {NUMBER_RANGE[0]} and {NUMBER_RANGE[1]}."
+        elif isinstance(item, str) and "\x00" in item:
+            return "Null characters are not allowed."
+    return None
 
 
 class UTCIsoDateTimeField(IsoDateTimeField):
@@ -88,7 +107,13 @@ class StrictFilterSet(drf_filters.FilterSet):
             )
         if "text" in self.data and "ordering" in self.data:
             self.form.add_error(None, "Ordering can not be combined with full-text search (text).")
-        return super().is_valid()
+        if not super().is_valid():
+            return False
+        for name, value in list(self.form.cleaned_data.items()):
+            problem = value_problem(value)
+            if problem:
+                self.form.add_error(name, problem)
+        return not self.form.errors
 
 
 class VersionFilter(filters.CharFilter):

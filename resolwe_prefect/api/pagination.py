@@ -11,6 +11,10 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 
 
+#: No table holds this many rows; larger ``limit``/``offset`` values overflowed the SQL (a 500).
+MAX_ROWS = 2**62
+
+
 class LimitOffsetOnRequestPagination(LimitOffsetPagination):
     """``LimitOffsetPagination`` that is skipped unless ``limit`` is in the query string."""
 
@@ -18,6 +22,13 @@ class LimitOffsetOnRequestPagination(LimitOffsetPagination):
         if self.limit_query_param not in request.query_params:
             return None
         return super().paginate_queryset(queryset, request, view)
+
+    def get_limit(self, request: Request):
+        limit = super().get_limit(request)
+        return None if limit is None else min(limit, MAX_ROWS)
+
+    def get_offset(self, request: Request) -> int:
+        return min(super().get_offset(request), MAX_ROWS)
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         """Both shapes a list can take: the bare list, or the envelope when ``limit`` is given."""

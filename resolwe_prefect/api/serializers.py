@@ -22,6 +22,8 @@ from rest_framework.exceptions import ParseError
 
 from resolwe_prefect.core.slugs import is_valid_slug
 
+from .fields import StrictCharField, parse_pk
+
 
 class ResolweDateTimeField(serializers.DateTimeField):
     """ISO-8601 with microseconds and ``+HH:MM`` even when the microseconds are zero."""
@@ -88,9 +90,12 @@ class NestedReferenceField(serializers.RelatedField):
         else:
             self.fail("invalid", value=data)
         if kind == "pk":
-            if not (isinstance(value, int) or str(value).isdigit()):
-                self.fail("does_not_exist", kind=kind, value=value)
-            found = queryset.filter(pk=value).first()
+            pk = parse_pk(value)
+            if pk is None:
+                self.fail("does_not_exist", kind=kind, value=str(value)[:100])
+            found = queryset.filter(pk=pk).first()
+        elif not isinstance(value, str):
+            self.fail("invalid", value=data)
         else:
             ordering = ["-version"] if any(f.name == "version" for f in queryset.model._meta.fields) else ["-id"]
             found = queryset.filter(slug=value).order_by(*ordering).first()
@@ -103,13 +108,19 @@ class NestedReferenceField(serializers.RelatedField):
         return {}
 
 
+#: Model fields to serializer fields: Resolwe's datetimes, and text that must arrive as text.
+STRICT_FIELD_MAPPING = {
+    **serializers.ModelSerializer.serializer_field_mapping,
+    models.DateTimeField: ResolweDateTimeField,
+    models.CharField: StrictCharField,
+    models.TextField: StrictCharField,
+}
+
+
 class BaseResolweSerializer(serializers.ModelSerializer):
     """Base for Resolwe's object serializers."""
 
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.DateTimeField: ResolweDateTimeField,
-    }
+    serializer_field_mapping = STRICT_FIELD_MAPPING
 
     #: Writable on create, silently ignored on update (Resolwe's ``update_protected_fields``).
     update_protected_fields: tuple[str, ...] = ("contributor",)
@@ -129,7 +140,7 @@ class BaseResolweSerializer(serializers.ModelSerializer):
 
     def validate_slug(self, value: str) -> str:
         """Resolwe answers a bad or taken slug with ``{"detail": ...}``, not a field error."""
-        if not is_valid_slug(value):
+        if not isinstance(value, str) or not is_valid_slug(value):
             raise ParseError(f"The value {value} is not a valid slug.")
         model = self.Meta.model
         taken = model.objects.filter(slug=value)

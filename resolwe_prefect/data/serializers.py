@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from resolwe_prefect.api.fields import JSONObjectField, StrictCharField, TagsField, check_value
 from resolwe_prefect.api.serializers import BaseResolweSerializer, NestedReferenceField
 from resolwe_prefect.entities.models import Collection, Entity
 from resolwe_prefect.entities.serializers import (
@@ -36,8 +37,10 @@ class DataSerializer(DescriptorSerializerMixin, BaseResolweSerializer):
     update_protected_fields = ("contributor", "input", "process")
 
     version = serializers.CharField(read_only=True)
-    slug = serializers.CharField(required=False)
-    name = serializers.CharField(required=False)
+    slug = StrictCharField(required=False)
+    name = StrictCharField(required=False)
+    tags = TagsField(required=False)
+    process_resources = JSONObjectField(required=False)
     process = NestedProcessSerializer(read_only=True)
     collection = NestedReferenceField(
         NestedCollectionSerializer, queryset=Collection.objects.all(), required=False, allow_null=True
@@ -101,6 +104,26 @@ class DataSerializer(DescriptorSerializerMixin, BaseResolweSerializer):
         if moved:
             join_container(data)
         return data
+
+
+def plain_field_errors(**values) -> dict | None:
+    """Field errors of ``name``, ``tags`` and ``descriptor`` of a new Data object (``create_data``).
+
+    They must have their JSON types: ``12345`` is no name and ``"abc"`` no
+    tag list (it was stored as three tags).
+    """
+    fields = {
+        "name": StrictCharField(allow_null=True, allow_blank=True),
+        "tags": TagsField(allow_null=True),
+        "descriptor": JSONObjectField(allow_null=True),
+    }
+    errors: dict = {}
+    for name, value in values.items():
+        try:
+            check_value(fields[name], name, value)
+        except serializers.ValidationError as error:
+            errors.update(error.detail)
+    return errors or None
 
 
 class StorageSerializer(BaseResolweSerializer):

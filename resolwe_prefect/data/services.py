@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from resolwe_prefect.api.fields import parse_pk
 from resolwe_prefect.data import lifecycle
 from resolwe_prefect.descriptors.validation import DescriptorError, fill_descriptor
 from resolwe_prefect.data.dependencies import input_data_ids
@@ -61,9 +62,12 @@ def resolve_process(process_ref: Any, user=None) -> Process:
     if not isinstance(process_ref, dict) or not ({"id", "slug"} & process_ref.keys()):
         raise DataError({"process": ["This field is required: give {\"slug\": ...} or {\"id\": ...}."]})
     if "id" in process_ref:
-        process = processes.filter(pk=process_ref["id"]).first()
+        pk = parse_pk(process_ref["id"])
+        process = processes.filter(pk=pk).first() if pk is not None else None
         if process is None:
-            raise DataError({"process": [f"Invalid pk \"{process_ref['id']}\" - object does not exist."]})
+            raise DataError({"process": [f"Invalid pk \"{str(process_ref['id'])[:100]}\" - object does not exist."]})
+    elif not isinstance(process_ref["slug"], str):
+        raise DataError({"process": ["The slug must be a string."]})
     else:
         process = processes.filter(slug=process_ref["slug"], is_active=True).order_by("-version").first()
         if process is None:
@@ -75,13 +79,17 @@ def resolve_process(process_ref: Any, user=None) -> Process:
     return process
 
 
-def _validated_input(process: Process, values: dict, user=None) -> dict:
+def _validated_input(process: Process, values: dict, user=None, *, owner=None) -> dict:
     """Defaults filled and values checked; with ``user``, Data inputs must be ones they can view.
 
     An input the caller cannot see is reported exactly like one that does
-    not exist, so that its existence does not leak.
+    not exist, so that its existence does not leak. With ``owner`` (the
+    contributor-to-be), file and URL inputs must be sources the server may
+    read for them (``uploads.sources``): their own uploads, public URLs,
+    paths inside an import root.
     """
     from resolwe_prefect.processes.fields import fill_defaults, validate_values
+    from resolwe_prefect.uploads.sources import check_source
 
     if not isinstance(values, dict):
         raise DataError({"input": ["Expected a dictionary of input values."]})
@@ -95,9 +103,13 @@ def _validated_input(process: Process, values: dict, user=None) -> dict:
     def resolve_storage(storage_id: int) -> bool:
         return Storage.objects.filter(pk=storage_id).exists()
 
+    def check(type_: str, value: dict) -> str | None:
+        return check_source(type_, value, owner.pk)
+
     errors = validate_values(
-        process.input_schema, filled, kind="input", resolve_data=resolve_data, resolve_storage=resolve_storage
-    )
+        process.input_schema, filled, kind="input", resolve_data=resolve_data, resolve_storage=resolve_storage,
+        check_source=check if owner is not None else None,
+    )  # fmt: skip
     if errors:
         messages = [f"{error.path}: {error.message}" if error.path else error.message for error in errors]
         detail: dict[str, Any] = {"error": "; ".join(messages)}
@@ -112,9 +124,10 @@ def _lookup(model, pk: Any, field: str):
         return None
     if isinstance(pk, dict):
         pk = pk.get("id")
-    obj = model.objects.filter(pk=pk).first() if isinstance(pk, int) or str(pk).isdigit() else None
+    valid = parse_pk(pk)
+    obj = model.objects.filter(pk=valid).first() if valid is not None else None
     if obj is None:
-        raise DataError({field: [f"Invalid pk \"{pk}\" - object does not exist."]})
+        raise DataError({field: [f"Invalid pk \"{str(pk)[:100]}\" - object does not exist."]})
     return obj
 
 
@@ -200,15 +213,19 @@ def create_data(
     ``parent`` is set for spawned and workflow children: they get a
     ``subprocess`` dependency on it in addition to their input dependencies.
     """
+    from resolwe_prefect.data.serializers import plain_field_errors
     from resolwe_prefect.descriptors.models import DescriptorSchema
     from resolwe_prefect.entities.models import Collection, Entity
 
-    # Children of a running object are created on the system's behalf: only API requests are checked.
+    if errors := plain_field_errors(name=name, tags=tags, descriptor=descriptor):
+        raise DataError(errors)
+    # Children of a running object are created on the system's behalf: only API requests are checked for
+    # visibility. Where files come from is checked for everyone: a program's requests are no more trusted.
     process = resolve_process(process_ref, user if parent is None else None)
     resource_errors = validate_resource_overrides(process_resources)
     if resource_errors:
         raise DataError({"error": "; ".join(resource_errors), "process_resources": resource_errors})
-    values = _validated_input(process, input or {}, user if parent is None else None)
+    values = _validated_input(process, input or {}, user if parent is None else None, owner=user)
     collection = _lookup(Collection, collection_id, "collection")
     entity = _lookup(Entity, entity_id, "entity")
     if parent is None:
@@ -270,7 +287,7 @@ def get_or_create_data(**kwargs) -> tuple[Data, bool]:
     """Reuse a Data object the caller can view with the same checksum when the process is CACHED or TEMP."""
     process = resolve_process(kwargs.get("process_ref"), kwargs.get("user"))
     if process.persistence in (Process.PERSISTENCE_CACHED, Process.PERSISTENCE_TEMP):
-        values = _validated_input(process, kwargs.get("input") or {})
+        values = _validated_input(process, kwargs.get("input") or {}, kwargs.get("user"), owner=kwargs.get("user"))
         candidates = Data.objects.all()
         if kwargs.get("user") is not None:
             candidates = permissions.filter_for_user(candidates, kwargs["user"])

@@ -6,21 +6,16 @@ which owns the rules; this module only translates HTTP to those calls.
 
 from __future__ import annotations
 
-import hashlib
-from email.utils import formatdate
-from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
-from django.http import FileResponse, Http404, JsonResponse
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ParseError, PermissionDenied
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from resolwe_prefect.api.fields import parse_pk
 from resolwe_prefect.api.views import ResolweViewSetMixin
 from resolwe_prefect.descriptors.models import DescriptorSchema
 from resolwe_prefect.entities.models import Collection, Entity
@@ -48,9 +43,10 @@ def _reference_id(model, value, field: str):
     if value in (None, ""):
         return None
     if isinstance(value, dict) and "id" not in value and "slug" in value:
-        pk = model.objects.filter(slug=value["slug"]).values_list("pk", flat=True).first()
+        slug = value["slug"]
+        pk = model.objects.filter(slug=slug).values_list("pk", flat=True).first() if isinstance(slug, str) else None
         if pk is None:
-            raise ParseError({field: [f"Invalid {field} slug \"{value['slug']}\" - object does not exist."]})
+            raise ParseError({field: [f"Invalid {field} slug \"{str(slug)[:100]}\" - object does not exist."]})
         return pk
     return value.get("id") if isinstance(value, dict) else value
 
@@ -62,12 +58,17 @@ def _service_kwargs(body) -> dict:
     if not body.get("process"):
         raise ParseError({"process": ["This field is required."]})
     schema = body.get("descriptor_schema")
+    if isinstance(schema, int) and not isinstance(schema, bool):
+        schema = {"id": schema}
     if isinstance(schema, dict) and "slug" not in schema and "id" in schema:
-        schema = DescriptorSchema.objects.filter(pk=schema["id"]).values_list("slug", flat=True).first()
+        pk = parse_pk(schema["id"])
+        schema = DescriptorSchema.objects.filter(pk=pk).values_list("slug", flat=True).first() if pk else None
         if schema is None:
             raise ParseError({"descriptor_schema": ["Invalid descriptor_schema - object does not exist."]})
     elif isinstance(schema, dict):
         schema = schema.get("slug")
+    if schema not in (None, "") and not isinstance(schema, str):
+        raise ParseError({"descriptor_schema": ['Expected {"id": <int>} or {"slug": <str>}.']})
     return {
         "process_ref": body["process"],
         "input": body.get("input") or {},
@@ -184,78 +185,3 @@ class StorageViewSet(ResolweViewSetMixin, mixins.RetrieveModelMixin, viewsets.Ge
         """A storage is visible when one of the Data objects that produced it is."""
         visible = permission_services.filter_for_user(Data.objects.filter(storages=OuterRef("pk")), self.request.user)
         return queryset.filter(Exists(visible))
-
-
-# --- /data/<id>/<path> ------------------------------------------------------------------
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _listing(directory: Path) -> list[dict]:
-    """An nginx-autoindex-style listing with ``md5`` (resdk verifies downloads with it)."""
-    entries = []
-    for child in sorted(directory.iterdir(), key=lambda p: p.name):
-        stat = child.stat()
-        entry = {"name": child.name, "mtime": formatdate(stat.st_mtime, usegmt=True)}
-        if child.is_dir():
-            entry["type"] = "directory"
-        else:
-            entry.update(type="file", size=stat.st_size, md5=_md5(child))
-        entries.append(entry)
-    return entries
-
-
-def file_download(request: Request, target: Path) -> FileResponse:
-    """A Data file as raw bytes; ``?force_download=1`` asks the browser to save it."""
-    force = request.query_params.get("force_download", "").lower() in ("1", "true")
-    return FileResponse(target.open("rb"), as_attachment=force, filename=target.name)
-
-
-def resolve_data_path(data_id: int, subpath: str) -> Path:
-    """Map ``/data/<id>/<subpath>`` to a path inside ``DATA_DIR/<id>``, refusing traversal.
-
-    ``..`` and absolute components are rejected outright; symlinks may point
-    anywhere inside ``DATA_DIR`` (outputs can reference other objects' files).
-    """
-    root = Path(settings.FLOW_EXECUTOR["DATA_DIR"]).resolve()
-    parts = [part for part in subpath.split("/") if part not in ("", ".")]
-    if any(part == ".." or "\\" in part or "\x00" in part for part in parts):
-        raise PermissionDenied("Invalid path.")
-    path = (root / str(data_id)).joinpath(*parts)
-    if not path.resolve().is_relative_to(root):
-        raise PermissionDenied("Invalid path.")
-    return path
-
-
-class DataBrowseView(APIView):
-    """Directory listings as JSON and file downloads for one Data object's files.
-
-    A DRF view so that session and basic authentication both work; no access
-    (no VIEW, which anonymous callers have only on public Data; unknown object,
-    unknown path) is 403, as in Resolwe.
-    """
-
-    schema = None  # raw files and nginx-style listings, not a REST resource
-
-    def perform_content_negotiation(self, request, force=False):
-        # Downloads are raw bytes whatever the client accepts; JSON listings need no negotiation.
-        return super().perform_content_negotiation(request, force=True)
-
-    def get(self, request: Request, data_id: int, path: str | None = None) -> object:
-        path = path or ""
-        if not permission_services.filter_for_user(Data.objects.filter(pk=data_id), request.user).exists():
-            raise PermissionDenied("You do not have permission to access this data.")
-        target = resolve_data_path(data_id, path)
-        if target.is_dir():
-            return JsonResponse(_listing(target), safe=False)
-        if not path.strip("/"):
-            return JsonResponse([], safe=False)  # nothing stored yet
-        if target.is_file():
-            return file_download(request, target)
-        raise Http404("File not found.")

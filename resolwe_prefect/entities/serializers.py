@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from resolwe_prefect.api.fields import JSONObjectField, StrictCharField, TagsField
 from resolwe_prefect.api.serializers import BaseResolweSerializer, NestedReferenceField
 from resolwe_prefect.descriptors.models import DescriptorSchema
 from resolwe_prefect.permissions.api import require_edit
@@ -29,6 +30,7 @@ class DescriptorSerializerMixin(serializers.Serializer):
     descriptor_schema = NestedReferenceField(
         NestedDescriptorSchemaSerializer, queryset=DescriptorSchema.objects.all(), required=False, allow_null=True
     )
+    descriptor = JSONObjectField(required=False)
 
     def _mark_dirty(self, validated_data: dict) -> dict:
         if "descriptor" in validated_data or "descriptor_schema" in validated_data:
@@ -46,8 +48,10 @@ class DescriptorSerializerMixin(serializers.Serializer):
 
 
 class CollectionSerializer(DescriptorSerializerMixin, BaseResolweSerializer):
-    name = serializers.CharField()
-    slug = serializers.CharField(required=False)
+    name = StrictCharField()
+    slug = StrictCharField(required=False)
+    tags = TagsField(required=False)
+    settings = JSONObjectField(required=False)
     data_count = serializers.IntegerField(read_only=True)
     entity_count = serializers.IntegerField(read_only=True)
     status = serializers.CharField(read_only=True, allow_null=True)
@@ -68,8 +72,10 @@ class NestedCollectionSerializer(CollectionSerializer):
 class EntitySerializer(DescriptorSerializerMixin, BaseResolweSerializer):
     """``collection`` is nested on read and ``{"id"}`` on write; moving it moves the entity's Data."""
 
-    name = serializers.CharField()
-    slug = serializers.CharField(required=False)
+    name = StrictCharField()
+    slug = StrictCharField(required=False)
+    tags = TagsField(required=False)
+    settings = JSONObjectField(required=False)
     data_count = serializers.IntegerField(read_only=True)
     status = serializers.CharField(read_only=True, allow_null=True)
     collection = NestedReferenceField(

@@ -15,6 +15,8 @@ from django.db import transaction
 from django.db.models import Model, Q
 from rest_framework.exceptions import ParseError, PermissionDenied
 
+from resolwe_prefect.api.fields import parse_pk
+
 from . import services
 from .models import PUBLIC_USERNAME, Permission, PermissionModel
 
@@ -34,7 +36,8 @@ def _find_user(key: str):
     for another by choosing an e-mail equal to that user's name.
     """
     users = get_user_model().objects
-    lookups = ([{"pk": int(key)}] if key.isdigit() else []) + [{"username": key}]
+    pk = parse_pk(key)
+    lookups = ([{"pk": pk}] if pk is not None else []) + [{"username": key}]
     if "@" in key:
         lookups.append({"email__iexact": key})
     for lookup in lookups:
@@ -46,8 +49,9 @@ def _find_user(key: str):
 
 def _find_group(key: str) -> Group | None:
     condition = Q(name=key)
-    if key.isdigit():
-        condition |= Q(pk=int(key))
+    pk = parse_pk(key)
+    if pk is not None:
+        condition |= Q(pk=pk)
     return Group.objects.filter(condition).order_by("pk").first()
 
 

@@ -6,7 +6,8 @@ returned as a :class:`FieldError` so that an API can show them all. Messages
 keep Resolwe's wording, because clients (and the conformance cases) match on
 them.
 
-The module is pure: references to other objects (Data, Storage) are checked
+The module is pure: references to other objects (Data, Storage) and the
+sources a server would read (a ``file_temp``, a URL to download) are checked
 only through the callbacks the caller passes, so it needs no database.
 """
 
@@ -110,6 +111,8 @@ def _fill_level(schema: list[dict], values: dict) -> None:
 
 DataResolver = Callable[[int], "str | None"]
 StorageResolver = Callable[[int], bool]
+#: ``(field type, value)`` of a ``basic:file:`` or ``basic:url:`` value → why it is refused, or ``None``.
+SourceChecker = Callable[[str, dict], "str | None"]
 
 
 def validate_values(
@@ -120,6 +123,7 @@ def validate_values(
     resolve_data: DataResolver | None = None,
     check_required: bool = True,
     resolve_storage: StorageResolver | None = None,
+    check_source: SourceChecker | None = None,
 ) -> list[FieldError]:
     """Check ``values`` against ``schema`` and return every problem (empty list = valid).
 
@@ -131,6 +135,9 @@ def validate_values(
       ``basic:json:`` fields); without it, Storage ids are not looked up.
     * ``check_required=False`` skips the required check, for objects that are
       still being filled (outputs of a running process).
+    * ``check_source(type, value)`` vets every well-typed ``basic:file:`` and
+      ``basic:url:`` value (where a program would read it from) and returns
+      the reason it is refused; errors get the code ``source``.
 
     Errors come in Resolwe's order: value errors in schema order, then keys
     that the schema does not know, then missing required fields.
@@ -139,7 +146,7 @@ def validate_values(
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     if not isinstance(values, dict):
         return [FieldError("", f"The {kind} must be an object, not {_json_type(values)}.", code="type")]
-    checker = _Checker(resolve_data, resolve_storage, check_required)
+    checker = _Checker(resolve_data, resolve_storage, check_required, check_source)
     checker.level(schema or [], values, "")
     return checker.invalid + checker.unknown + checker.missing
 
@@ -166,11 +173,16 @@ class _Checker:
     """Walks one values dict; keeps the three error lists apart to order them like Resolwe."""
 
     def __init__(
-        self, resolve_data: DataResolver | None, resolve_storage: StorageResolver | None, check_required: bool
+        self,
+        resolve_data: DataResolver | None,
+        resolve_storage: StorageResolver | None,
+        check_required: bool,
+        check_source: SourceChecker | None = None,
     ) -> None:
         self.resolve_data = resolve_data
         self.resolve_storage = resolve_storage
         self.check_required = check_required
+        self.check_source = check_source
         self.invalid: list[FieldError] = []
         self.unknown: list[FieldError] = []
         self.missing: list[FieldError] = []
@@ -232,8 +244,10 @@ class _Checker:
         base = element_type(type_)
         for index, item in items:
             item_path = path if index is None else f"{path}[{index}]"
-            if base in ("basic:file:", "basic:file:html:"):
-                self.file_name(item, field.get("validate_regex"), item_path)
+            if base in ("basic:file:", "basic:file:html:", "basic:url:download:", "basic:url:view:", "basic:url:link:"):
+                if base.startswith("basic:file:"):
+                    self.file_name(item, field.get("validate_regex"), item_path)
+                self.source(base, item, item_path)
             elif base == "basic:json:":
                 self.storage(item, item_path)
             elif base.startswith("data:"):
@@ -245,6 +259,11 @@ class _Checker:
         if regex and not re.search(regex, value["file"]):
             message = f"File name {value['file']} does not match regex {regex}"
             self.invalid.append(FieldError(path, message, code="regex"))
+
+    def source(self, type_: str, value: dict, path: str) -> None:
+        reason = self.check_source(type_, value) if self.check_source is not None else None
+        if reason:
+            self.invalid.append(FieldError(path, reason, code="source"))
 
     def storage(self, storage_id: int, path: str) -> None:
         if self.resolve_storage is not None and not self.resolve_storage(storage_id):

@@ -6,7 +6,7 @@ from django.db import transaction
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
 
-from resolwe_prefect.api.serializers import BaseResolweSerializer, NestedReferenceField
+from resolwe_prefect.api.serializers import STRICT_FIELD_MAPPING, BaseResolweSerializer, NestedReferenceField
 from resolwe_prefect.entities.models import Collection, Entity
 from resolwe_prefect.entities.serializers import (
     DescriptorSerializerMixin,
@@ -22,6 +22,7 @@ from .services import replace_partitions
 class RelationPartitionSerializer(serializers.ModelSerializer):
     """``{id, entity, label, position}``; ``entity`` is a bare id, as resdk reads and writes it."""
 
+    serializer_field_mapping = STRICT_FIELD_MAPPING
     entity = serializers.PrimaryKeyRelatedField(queryset=Entity.objects.all())
 
     class Meta:

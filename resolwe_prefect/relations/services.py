@@ -13,6 +13,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from rest_framework.exceptions import ParseError
 
+from resolwe_prefect.api.fields import parse_pk
+
 from .models import Relation, RelationPartition
 
 #: The repeatable query parameters that pair up with ``entity`` by position.
@@ -37,10 +39,11 @@ def replace_partitions(relation: Relation, partitions: list[dict]) -> None:
 
 
 def _integer(parameter: str, value: str) -> int:
-    try:
-        return int(value)
-    except ValueError as error:
-        raise ParseError(f"Query parameter `{parameter}` must be an integer, got '{value}'.") from error
+    """A query parameter's integer; ``9999999999999999999999`` overflowed the query, ``"²"`` broke ``int``."""
+    number = parse_pk(value) if value != "0" else 0
+    if number is None:
+        raise ParseError(f"Query parameter `{parameter}` must be an integer, got '{value[:40]}'.")
+    return number
 
 
 def filter_by_partitions(
@@ -58,6 +61,8 @@ def filter_by_partitions(
                 f"If `{name}` query parameter is given, also `entity` must be given "
                 f"and they must be of the same length."
             )
+    if any("\x00" in label for label in labels):
+        raise ParseError("Query parameter `label` must not contain NUL characters.")
     for entity, label, position in zip_longest(entities, labels, positions):
         partitions = RelationPartition.objects.filter(relation=OuterRef("pk"), entity_id=_integer("entity", entity))
         if label:

@@ -3,7 +3,9 @@
 A handle is an opaque token the client got from ``/upload/`` and later sends
 back as ``{"file": <name>, "file_temp": <handle>}``. The execution layer
 resolves it with ``upload_path``, which is the single guard against a handle
-naming anything outside ``UPLOAD_DIR``.
+naming anything outside ``UPLOAD_DIR``. Who may use a handle is recorded in
+``models.Upload``; the order and size of the chunks are the view's business
+(``chunks`` and ``views``): this module only writes where it is told.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ PARTIAL_SUFFIX = ".part"
 
 class InvalidHandle(ValueError):
     """The handle is not one this server could have issued."""
+
+
+class UploadLost(OSError):
+    """The partial file is shorter than the bytes recorded as received (it was removed or cut)."""
 
 
 def upload_dir() -> Path:
@@ -51,21 +57,50 @@ def make_handle(user_id: int, session_id: str | None, file_uid: str | None) -> s
     return uuid.uuid5(_NAMESPACE, f"{user_id}:{session_id}:{file_uid}").hex
 
 
-def write_chunk(handle: str, chunk, offset: int, total_size: int | None) -> bool:
-    """Write one chunk at ``offset``; move the file into place once ``total_size`` bytes are there.
-
-    Returns whether the upload is complete. Chunks are written into
-    ``<handle>.part`` so that a process never sees a half-uploaded file.
-    """
+def _partial(handle: str) -> Path:
     final = upload_path(handle)
-    partial = final.with_name(final.name + PARTIAL_SUFFIX)
-    mode = "r+b" if partial.exists() and offset > 0 else "wb"
-    with partial.open(mode) as handle_file:
-        handle_file.seek(offset)
+    return final.with_name(final.name + PARTIAL_SUFFIX)
+
+
+def append_chunk(handle: str, chunk, offset: int) -> int:
+    """Write ``chunk`` at ``offset`` of ``<handle>.part``, dropping anything after it; return the bytes written.
+
+    The caller has checked that ``offset`` is where the upload ends, so this
+    never leaves a gap: bytes past ``offset`` can only be the rest of a write
+    that failed before it was recorded, and are cut off first.
+    """
+    partial = _partial(handle)
+    if offset and not partial.exists():
+        raise UploadLost(handle)
+    with partial.open("r+b" if partial.exists() else "wb") as target:
+        if target.seek(0, 2) < offset:
+            raise UploadLost(handle)
+        target.truncate(offset)
+        target.seek(offset)
+        written = 0
         for piece in chunk.chunks():
-            handle_file.write(piece)
-    size = partial.stat().st_size
-    if total_size is None or size >= total_size:
-        partial.replace(final)
-        return True
-    return False
+            target.write(piece)
+            written += len(piece)
+    return written
+
+
+def holds(handle: str, chunk, offset: int, completed: bool) -> bool:
+    """Whether the upload already holds exactly ``chunk``'s bytes at ``offset`` (a retried chunk)."""
+    path = upload_path(handle) if completed else _partial(handle)
+    try:
+        with path.open("rb") as stored:
+            stored.seek(offset)
+            for piece in chunk.chunks():
+                if stored.read(len(piece)) != piece:
+                    return False
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def finish(handle: str) -> None:
+    """Move the complete file into place: a process never sees a half-uploaded file."""
+    partial = _partial(handle)
+    if not partial.exists():
+        partial.touch()  # an empty file sends one empty chunk
+    partial.replace(upload_path(handle))

@@ -4,6 +4,7 @@ import pytest
 
 from resolwe_prefect.data.models import Data, DataDependency, DataStatus
 from resolwe_prefect.data.services import DataError, create_data, get_or_create_data, restart_data
+from resolwe_prefect.processes.models import Process
 
 from .conftest import make_process
 
@@ -89,3 +90,129 @@ def test_restart_only_from_error(admin):
     restarted = restart_data(data, resource_overrides={str(data.pk): {"cores": 1}})
     assert restarted.status == DataStatus.RESOLVING and restarted.process_error == []
     assert restarted.attempt == 2 and restarted.process_resources == {"cores": 1}
+
+
+# --- where file and URL inputs may come from (issue 14, findings 5 and 7) ---------------------
+
+
+def _file_process(owner, slug="upload-like", type_="basic:file:"):
+    """A process everyone may run, with one file (or URL) input ``src``."""
+    from resolwe_prefect.permissions import services as permissions
+    from resolwe_prefect.permissions.models import Permission
+
+    process = make_process(owner, slug, inputs=[{"name": "src", "label": "Source", "type": type_}])
+    permissions.set_permission(process, permissions.PUBLIC, Permission.VIEW)
+    return process
+
+
+def _upload(owner, handle, *, complete=True):
+    from django.utils import timezone
+
+    from resolwe_prefect.uploads.models import Upload
+    from resolwe_prefect.uploads.storage import upload_path
+
+    upload_path(handle).write_bytes(b"secret")
+    return Upload.objects.create(
+        handle=handle, owner=owner, total_size=6, size=6 if complete else 3, completed=timezone.now() if complete else None
+    )
+
+
+def _refused(user, slug, src, **kwargs) -> list[str]:
+    count = Data.objects.count()
+    with pytest.raises(DataError) as error:
+        create_data(user=user, process_ref={"slug": slug}, input={"src": src}, **kwargs)
+    assert Data.objects.count() == count, "a refused request must create nothing"
+    return error.value.detail["input.src"]
+
+
+def test_file_temp_must_be_an_upload_of_the_caller(admin, contributor):
+    """Handles show in shared Data inputs; another user's handle must not read their file again."""
+    _file_process(admin)
+    _upload(admin, "a" * 32)
+    (message,) = _refused(contributor, "upload-like", {"file": "x.txt", "file_temp": "a" * 32})
+    assert message == f"Upload {'a' * 32!r} does not exist."  # like an unknown one: no existence leak
+    assert _refused(contributor, "upload-like", {"file": "x", "file_temp": "b" * 32}) == [f"Upload {'b' * 32!r} does not exist."]
+    assert create_data(user=admin, process_ref={"slug": "upload-like"}, input={"src": {"file": "x", "file_temp": "a" * 32}})
+
+
+def test_an_unfinished_upload_is_refused(contributor):
+    _file_process(contributor)
+    _upload(contributor, "c" * 32, complete=False)
+    (message,) = _refused(contributor, "upload-like", {"file": "x", "file_temp": "c" * 32})
+    assert "is not complete (3 of 6 bytes received)" in message
+
+
+@pytest.mark.parametrize(
+    "file_temp",
+    ["http://127.0.0.1:4200/api/flow_runs/filter", "http://2130706433/", "http://0x7f.1/", "http://[::ffff:127.0.0.1]/",
+     "http://169.254.169.254/latest/meta-data/", "http://localhost:8000/api/user", "gopher://example.org/", "s3://bucket/key"],
+)  # fmt: skip
+def test_file_temp_urls_of_internal_hosts_are_refused(contributor, file_temp):
+    _file_process(contributor)
+    (message,) = _refused(contributor, "upload-like", {"file": "x", "file_temp": file_temp})
+    assert message.startswith("file_temp URL")
+
+
+def test_public_urls_pass_and_a_site_may_allow_private_ones(contributor, settings):
+    _file_process(contributor)
+    public = {"file": "x", "file_temp": "https://93.184.216.34/reads.fq"}
+    assert create_data(user=contributor, process_ref={"slug": "upload-like"}, input={"src": public})
+    settings.FLOW_IMPORT_ALLOW_PRIVATE_URLS = True
+    private = {"file": "x", "file_temp": "http://127.0.0.1:8000/x"}
+    assert create_data(user=contributor, process_ref={"slug": "upload-like"}, input={"src": private})
+
+
+def test_download_urls_follow_the_url_policy_links_only_the_scheme(contributor):
+    _file_process(contributor, "fetch", "basic:url:download:")
+    _file_process(contributor, "link", "basic:url:link:")
+    (message,) = _refused(contributor, "fetch", {"url": "http://10.0.0.7/secret"})
+    assert "private address" in message
+    assert create_data(user=contributor, process_ref={"slug": "link"}, input={"src": {"url": "http://10.0.0.7/wiki"}})
+    assert "Only http, https, ftp" in _refused(contributor, "link", {"url": "javascript:alert(1)"})[0]
+
+
+def test_local_paths_only_inside_import_roots(contributor, settings, tmp_path):
+    _file_process(contributor)
+    settings.FLOW_LOCAL_IMPORT_ROOTS = [str(tmp_path / "shared")]
+    for path in ["/etc/passwd", f"{tmp_path}/shared/../secret", "file:///etc/passwd"]:
+        assert "is not inside an import root" in _refused(contributor, "upload-like", {"file": "x", "file_temp": path})[0]
+    inside = {"file": "x", "file_temp": f"{tmp_path}/shared/reads.fq"}
+    assert create_data(user=contributor, process_ref={"slug": "upload-like"}, input={"src": inside})
+
+
+def test_children_may_use_their_creators_exports_and_uploads_only(admin, contributor):
+    """Spawned children get ``export-<parent id>-<hex>`` handles; a program cannot name anyone else's files."""
+    _file_process(admin)
+    parent = create_data(user=contributor, process_ref={"slug": "upload-like"}, input={"src": {"file": "x"}})
+    others = create_data(user=admin, process_ref={"slug": "upload-like"}, input={"src": {"file": "x"}})
+    _upload(contributor, "d" * 32)
+    _upload(admin, "e" * 32)
+    for handle in (f"export-{parent.pk}-{'0' * 32}", "d" * 32):
+        src = {"file": "x", "file_temp": handle}
+        assert create_data(user=contributor, process_ref={"slug": "upload-like"}, input={"src": src}, parent=parent)
+    for handle in (f"export-{others.pk}-{'0' * 32}", "e" * 32):
+        assert _refused(contributor, "upload-like", {"file": "x", "file_temp": handle}, parent=parent)
+
+
+def test_get_or_create_checks_sources_too(contributor):
+    _file_process(contributor)
+    Process.objects.filter(slug="upload-like").update(persistence=Process.PERSISTENCE_CACHED)
+    with pytest.raises(DataError) as error:
+        get_or_create_data(user=contributor, process_ref={"slug": "upload-like"}, input={"src": {"file": "x", "file_temp": "http://127.0.0.1/"}})
+    assert "input.src" in error.value.detail
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [({"name": 12345}, "name"), ({"name": {"a": 1}}, "name"), ({"tags": "abc"}, "tags"), ({"tags": 123}, "tags"),
+     ({"tags": [1]}, "tags"), ({"descriptor": "x"}, "descriptor"), ({"process_ref": {"id": "abc"}}, "process"),
+     ({"process_ref": {"id": 2**70}}, "process"), ({"process_ref": {"slug": {"a": 1}}}, "process"),
+     ({"collection_id": 2**70}, "collection"), ({"entity_id": "²"}, "entity")],
+)  # fmt: skip
+def test_values_of_the_wrong_type_name_their_field(admin, kwargs, field):
+    """They were stored coerced (``"abc"`` as three tags) or raised a 500."""
+    make_process(admin, "p")
+    with pytest.raises(DataError) as error:
+        create_data(user=admin, **{"process_ref": {"slug": "p"}, **kwargs})
+    assert field in error.value.detail
+    assert Data.objects.count() == 0

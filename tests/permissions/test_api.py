@@ -66,6 +66,10 @@ def test_permissions_endpoint_round_trip(owned_collection, user_client, contribu
         ({"groups": {"lab": "owner"}}, 400, "Owner permission cannot be assigned to a group"),
         ({"users": {"contributor": "share"}}, 400, "Object must have at least one owner."),
         ({"users": {"bob": "superpower"}}, 400, "Unknown permission: superpower"),
+        # Digits that are not ASCII, and ids beyond the database's integer: 400, never a 500.
+        ({"users": {"\u00b2": "view"}}, 400, "Unknown user: \u00b2"),
+        ({"groups": {"\u00b2": "view"}}, 400, "Unknown group: \u00b2"),
+        ({"users": {"9" * 30: "view"}}, 400, f"Unknown user: {'9' * 30}"),
     ],
 )
 def test_permissions_endpoint_checks(owned_collection, user_client, lab, body, status, message):
