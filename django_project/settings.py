@@ -12,9 +12,10 @@ from pathlib import Path
 
 import dj_database_url
 
+from django_project.state import private_value, state_dir
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-STATE_DIR = Path(os.environ.get("RESOLWE_PREFECT_HOME", Path.cwd() / ".resolwe-prefect")).resolve()
-STATE_DIR.mkdir(parents=True, exist_ok=True)
+STATE_DIR = state_dir(Path(os.environ.get("RESOLWE_PREFECT_HOME", Path.cwd() / ".resolwe-prefect")))
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -29,7 +30,9 @@ def _env_json(name: str, default):
     return default if value is None else json.loads(value)
 
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or "resolwe-prefect-insecure-local-key"
+# Signs sessions and download URLs and encrypts stored secrets: generated at first start and kept
+# in the state directory (0600) unless the site gives its own.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or private_value(STATE_DIR / "secret-key")
 DEBUG = _env_bool("DJANGO_DEBUG", False)
 
 
