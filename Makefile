@@ -16,18 +16,22 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
+	bash scripts/ensure-sandbox.sh
 	$(VENV)/bin/resolwe-prefect demo
 
 up: $(STAMP)
+	bash scripts/ensure-sandbox.sh
 	$(VENV)/bin/resolwe-prefect up
 
 test: $(STAMP)
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-sandbox.sh
 	bash scripts/ensure-docker.sh
 	bash scripts/ensure-browser.sh
 	$(VENV)/bin/python -m pytest
 
 unit: $(STAMP)
+	bash scripts/ensure-sandbox.sh
 	$(VENV)/bin/python -m pytest -m "not e2e"
 
 bench: $(STAMP)

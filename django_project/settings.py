@@ -202,25 +202,22 @@ FLOW_EXECUTOR = {
     "BACKEND": os.environ.get("RESOLWE_PREFECT_BACKEND", "local"),
     # Extra environment variables handed to every program.
     "SET_ENV": _env_json("RESOLWE_PREFECT_SET_ENV", {}),
-    # The unprivileged user local programs run as when the worker is root ("" keeps root).
-    "RUN_AS": os.environ.get("RESOLWE_PREFECT_RUN_AS", "nobody"),
+    # Local programs run in a bubblewrap sandbox ("bwrap"); "none" runs them as we run (trusted code only).
+    "SANDBOX": os.environ.get("RESOLWE_PREFECT_SANDBOX", "bwrap"),
+    # Host paths every sandboxed program may read besides the system directories (e.g. a tools tree).
+    "SANDBOX_READ_ONLY_PATHS": [p for p in os.environ.get("RESOLWE_PREFECT_SANDBOX_READ_ONLY_PATHS", "").split(os.pathsep) if p],
+    # Each run gets its own uid, RUN_UID_BASE + data id; RUN_AS ("uid[:gid]" or a name) pins one for all.
+    "RUN_UID_BASE": int(os.environ.get("RESOLWE_PREFECT_RUN_UID_BASE", "1000000000")),
+    "RUN_AS": os.environ.get("RESOLWE_PREFECT_RUN_AS", ""),
     # Docker backend: the image for processes that name none, and the container user.
     "DOCKER_DEFAULT_IMAGE": os.environ.get("RESOLWE_PREFECT_DOCKER_IMAGE", "resolwe-prefect/base:bookworm"),
-    "DOCKER_USER": os.environ.get("RESOLWE_PREFECT_DOCKER_USER", "1000:1000"),
+    # Empty: every container runs as its run's own uid (as local programs do); "uid:gid" pins one.
+    "DOCKER_USER": os.environ.get("RESOLWE_PREFECT_DOCKER_USER", ""),
     # Seconds an interactive (scheduling class IN) program may run.
     "INTERACTIVE_TIMEOUT": float(os.environ.get("RESOLWE_PREFECT_INTERACTIVE_TIMEOUT", "300")),
 }
 # Directories whose files may be given to upload processes by local path.
 FLOW_LOCAL_IMPORT_ROOTS = [p for p in os.environ.get("RESOLWE_PREFECT_IMPORT_ROOTS", "").split(os.pathsep) if p]
-FLOW_PROCESS_MAX_CORES = int(os.environ.get("FLOW_PROCESS_MAX_CORES", os.cpu_count() or 1))
-FLOW_PROCESS_MAX_MEMORY = int(os.environ.get("FLOW_PROCESS_MAX_MEMORY", 64 * 1024))
-FLOW_PROCESS_RESOURCE_DEFAULTS = _env_json(
-    "FLOW_PROCESS_RESOURCE_DEFAULTS", {"cores": 1, "memory": 4096, "storage": 10}
-)
-FLOW_PROCESS_RESOURCE_OVERRIDES = _env_json("FLOW_PROCESS_RESOURCE_OVERRIDES", {})
-FLOW_EXPRESSION_ENGINES = _env_json("FLOW_EXPRESSION_ENGINES", [])
-RESOLWE_HOST_URL = os.environ.get("RESOLWE_HOST_URL", "localhost")
-
 # Whether file_temp and basic:url:download URLs may name loopback, private, link-local... hosts
 # (core/url_policy.py); off, so users cannot make the server fetch from inside its own network.
 FLOW_IMPORT_ALLOW_PRIVATE_URLS = _env_bool("RESOLWE_PREFECT_IMPORT_ALLOW_PRIVATE_URLS", False)
@@ -234,6 +231,15 @@ CACHES = _env_json(
 )
 # Request bodies read into memory (JSON, forms; not uploaded files): over this, 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024))
+FLOW_PROCESS_MAX_CORES = int(os.environ.get("FLOW_PROCESS_MAX_CORES", os.cpu_count() or 1))
+FLOW_PROCESS_MAX_MEMORY = int(os.environ.get("FLOW_PROCESS_MAX_MEMORY", 64 * 1024))
+FLOW_PROCESS_RESOURCE_DEFAULTS = _env_json(
+    "FLOW_PROCESS_RESOURCE_DEFAULTS", {"cores": 1, "memory": 4096, "storage": 10}
+)
+FLOW_PROCESS_RESOURCE_OVERRIDES = _env_json("FLOW_PROCESS_RESOURCE_OVERRIDES", {})
+FLOW_EXPRESSION_ENGINES = _env_json("FLOW_EXPRESSION_ENGINES", [])
+RESOLWE_HOST_URL = os.environ.get("RESOLWE_HOST_URL", "localhost")
+
 # --- Prefect -----------------------------------------------------------------------------
 
 # Where operators open a flow run; the Data API links each Data object's run there.

@@ -25,10 +25,35 @@ DEFAULT_PREFECT_PORT = 4200
 
 
 def state_dir() -> Path:
-    """The local state directory, as settings computes it."""
-    path = Path(os.environ.get("RESOLWE_PREFECT_HOME", Path.cwd() / ".resolwe-prefect")).resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The local state directory, as settings computes it (created private to us)."""
+    from django_project.state import state_dir as private_state_dir
+
+    return private_state_dir(Path(os.environ.get("RESOLWE_PREFECT_HOME", Path.cwd() / ".resolwe-prefect")))
+
+
+def prefect_auth_string(home: Path) -> str:
+    """The local Prefect server's basic-auth string ``user:password``.
+
+    Prefect's own ``PREFECT_SERVER_API_AUTH_STRING`` wins; otherwise one is
+    generated at first start and kept in ``<state>/prefect-auth`` (0600).
+    The worker, the API and flow runs get it as ``PREFECT_API_AUTH_STRING``;
+    operators log in to the UI with it. Programs never see it.
+    """
+    from django_project.state import private_value
+
+    configured = os.environ.get("PREFECT_SERVER_API_AUTH_STRING")
+    if configured:
+        return configured
+    return private_value(home / "prefect-auth", 24, prefix="resolwe:")
+
+
+def prefect_auth() -> tuple[str, str] | None:
+    """``requests``' basic auth for the Prefect API this process talks to, if it needs one."""
+    auth = os.environ.get("PREFECT_API_AUTH_STRING")
+    if not auth:
+        return None
+    user, _, password = auth.partition(":")
+    return user, password
 
 
 def admin_password() -> str:
@@ -165,6 +190,8 @@ def _start_prefect_server(port: int, home: Path, database_url: str | None = None
         "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api",
     }
     env.pop("PREFECT_API_URL", None)
+    if os.environ.get("PREFECT_API_AUTH_STRING"):
+        env["PREFECT_SERVER_API_AUTH_STRING"] = os.environ["PREFECT_API_AUTH_STRING"]
     if database_url:
         env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database_url
     with open(home / "server.log", "ab") as log:
@@ -231,7 +258,7 @@ def _wait_for_deployment(api_url: str, timeout: float, process: subprocess.Popen
         if process.poll() is not None:
             raise RuntimeError(f"the worker exited with {process.returncode} before registering its deployment")
         try:
-            if requests.get(url, timeout=2).status_code == 200:
+            if requests.get(url, timeout=2, auth=prefect_auth()).status_code == 200:
                 return
         except requests.RequestException:
             pass
@@ -246,11 +273,14 @@ def up(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--prefect-port", type=int, default=DEFAULT_PREFECT_PORT)
     args = parser.parse_args(argv)
+    os.environ["RESOLWE_PREFECT_API_HOST"] = args.host  # the API accepts this Host besides loopback names
 
+    os.umask(0o077)  # databases, logs and keys of every component: ours alone
     home = state_dir()
     external_prefect = bool(os.environ.get("PREFECT_API_URL"))
     if not external_prefect:
         os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{args.prefect_port}/api"
+        os.environ["PREFECT_API_AUTH_STRING"] = prefect_auth_string(home)
     api_url = os.environ["PREFECT_API_URL"]
     ui_url = api_url[: -len("/api")] if api_url.endswith("/api") else api_url
 
@@ -305,7 +335,8 @@ def up(argv: list[str]) -> int:
         _wait_for_deployment(api_url, timeout=120, process=children["worker"])
         write_stack_json()
         print(f"resolwe-prefect: API at {api_root}/api (user admin, password in {home / 'admin-password'})", flush=True)
-        print(f"resolwe-prefect: Prefect UI at {ui_url}", flush=True)
+        login = f" (log in with the contents of {home / 'prefect-auth'})" if not external_prefect else ""
+        print(f"resolwe-prefect: Prefect UI at {ui_url}{login}", flush=True)
         print("resolwe-prefect: ready; press Ctrl+C to stop", flush=True)
         stop = {"now": False}
 

@@ -87,6 +87,8 @@ async def _process(data_id: int, flow_run: Any) -> Any:
         await record_failure(plan, str(error))
         return Failed(message=str(error))
     result = await run_program(plan, script)
+    if result.get("detached"):
+        return Cancelled(message=result["message"])
     summary = await collect_and_save(plan, result)
     if not summary["ok"]:
         return Failed(message="; ".join(summary["errors"])[:1000] or "Processing failed.")

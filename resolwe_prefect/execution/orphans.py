@@ -129,8 +129,10 @@ class OrphanRecovery:
                 self._wake.set()
                 return
         data = await sync_to_async(data_of, thread_sensitive=False)(run.id)
-        if data is not None:
-            await asyncio.to_thread(abandon_program, data[0], str(runtime_dir(data[0])))
+        # A deleted Data object's program must stop too: its id is still the run's parameter.
+        data_id = data[0] if data is not None else (run.parameters or {}).get("data_id")
+        if isinstance(data_id, int):
+            await asyncio.to_thread(abandon_program, data_id, str(runtime_dir(data_id)))
         if current.type == StateType.CANCELLING:
             await self._record_cancelled(run.id)
             state = Cancelled(message=CANCELLED_MESSAGE)

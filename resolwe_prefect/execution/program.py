@@ -46,7 +46,8 @@ def program_context(plan: RunPlan, backend) -> dict[str, Any]:
         inputs=resolve_uploads(plan.process["input_schema"], plan.input, backend, plan),
         input_schema=plan.process["input_schema"],
         process=plan.process,
-        data={"id": plan.data_id, "slug": plan.slug, "name": plan.name, "dir": plan.data_dir},
+        data={"id": plan.data_id, "slug": plan.slug, "name": plan.name,
+              "dir": program_path(backend, plan, Path(plan.data_dir))},
         requirements=requirements,
         load_data=load_data,
         file_path=file_path,
@@ -92,6 +93,8 @@ def stage_upload(source: Path, plan: RunPlan) -> Path:
             os.link(source, target)
         except OSError:  # another filesystem: copy instead
             shutil.copy2(source, target)
+    # Ours, readable by the program's own identity, writable by no one else: the upload stays intact.
+    target.chmod(0o644)
     return target
 
 

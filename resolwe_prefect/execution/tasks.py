@@ -7,6 +7,7 @@ loop in the worker; the Django ORM is reached through threads.
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,9 @@ from resolwe_prefect.execution.writeback import RunPlan
 from resolwe_prefect.secrets.services import SecretAccessError
 
 PROGRESS_POLL_SECONDS = 0.5
+#: How often a running program's flow run checks that its Data object is still there and still its own.
+BINDING_POLL_SECONDS = 3.0
+DETACHED_MESSAGE = "The Data object was deleted or restarted while its program ran; the program was stopped."
 
 
 class ProgramError(Exception):
@@ -127,7 +131,9 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
             await db(writeback.set_progress)(plan, values[-1])
             await progress_artifact.report(values[-1])
 
-    with open(Path(plan.data_dir) / "stdout.txt", "w", encoding="utf-8") as stdout:
+    # Never through a link or FIFO a program could have left there: a new file of ours, or nothing.
+    stdout_fd = os.open(Path(plan.data_dir) / "stdout.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    with open(stdout_fd, "w", encoding="utf-8") as stdout:
 
         def on_output(line: str) -> None:
             stdout.write(line)
@@ -135,7 +141,7 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
 
         watcher = asyncio.create_task(watch_progress())
         try:
-            result = await backend.run(job, on_output)
+            result, detached = await _run_while_bound(plan, backend.run(job, on_output))
         finally:
             stop_watching.set()
             try:
@@ -146,8 +152,38 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
                 from resolwe_prefect.secrets.services import remove_secret_files
 
                 remove_secret_files(job.secrets_dir)
+    if detached:
+        return {"return_code": -9, "message": DETACHED_MESSAGE, "detached": True}
     await report_progress()
     return {"return_code": result.return_code, "message": result.message}
+
+
+async def _run_while_bound(plan: RunPlan, program) -> tuple[Any, bool]:
+    """Run the program until it ends, or stop it (and every process it started) once its Data object is gone.
+
+    A deleted or restarted Data object no longer belongs to this flow run;
+    its program must not run on, whichever worker runs the flow.
+    """
+    running = asyncio.ensure_future(program)
+    try:
+        while True:
+            done, _pending = await asyncio.wait({running}, timeout=BINDING_POLL_SECONDS)
+            if done:
+                return running.result(), False
+            if not await db(writeback.still_bound)(plan):
+                await _stop(running)
+                return None, True
+    except asyncio.CancelledError:  # an operator's cancel: the program goes first
+        await _stop(running)
+        raise
+
+
+async def _stop(running: asyncio.Future) -> None:
+    running.cancel()
+    try:
+        await running
+    except asyncio.CancelledError:
+        pass
 
 
 @task(name="collect-outputs", cache_policy=NO_CACHE, retries=0)

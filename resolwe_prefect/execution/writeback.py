@@ -129,6 +129,11 @@ def _update(data_id: int, flow_run_id: str, **fields: Any) -> bool:
     return bool(updated)
 
 
+def still_bound(plan: RunPlan) -> bool:
+    """Whether the Data object still exists and still belongs to this flow run (not deleted, not restarted)."""
+    return Data.objects.filter(pk=plan.data_id, flow_run_id=uuid.UUID(str(plan.flow_run_id))).exists()
+
+
 def mark_processing(plan: RunPlan) -> bool:
     """The program is starting: PR, and the start time users see."""
     return _update(plan.data_id, plan.flow_run_id, status=DataStatus.PROCESSING, started=timezone.now())

@@ -34,6 +34,15 @@ PROCESSES = Path(__file__).parent / "processes"
 INTERACTIVE_TIMEOUT = 8
 
 
+def with_credentials(url: str, auth: str) -> str:
+    """``http://user:password@host/...``: requests sends them as basic auth."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    user, _, password = auth.partition(":")
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.netloc}"))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -47,10 +56,11 @@ def _admin_url() -> str:
 @dataclass
 class Stack:
     url: str
-    prefect_api: str
+    prefect_api: str  # with the server's basic-auth credentials in it
     home: Path
     client: ApiClient
     env: dict
+    prefect_ui: str = ""
 
     def wait(self, data_ids: list[int], timeout: float = 120) -> dict[int, dict]:
         return self.client.wait(data_ids, timeout)
@@ -130,8 +140,8 @@ def running_stack(
     Django's database, so both are dropped at the end. With ``sqlite`` it
     runs as on a laptop with nothing configured: both on SQLite in the home.
     """
+    # mkdtemp's directory is private (0700), like a user's home: programs must reach their Data anyway.
     home = Path(tempfile.mkdtemp(prefix=f"resolwe-prefect-{prefix}-"))
-    home.chmod(0o755)  # programs run as an unprivileged user and must reach their Data directories
     database = f"resolwe_prefect_{prefix}_{uuid.uuid4().hex[:8]}"
     database_url = ""
     if not sqlite:
@@ -139,8 +149,11 @@ def running_stack(
             connection.execute(f'CREATE DATABASE "{database}"')
         database_url = _admin_url().rsplit("/", 1)[0] + f"/{database}"
     port, prefect_port = free_port(), free_port()
+    # Files the tests put there, every program may read (nothing else of the host is shared with them).
+    (home / "shared").mkdir(mode=0o755)
     env = {
         **embedded_default_env(home),
+        "RESOLWE_PREFECT_SANDBOX_READ_ONLY_PATHS": str(home / "shared"),
         "RESOLWE_PREFECT_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "RESOLWE_PREFECT_PROCESS_PATHS": str(PROCESSES),
         **({"DATABASE_URL": database_url} if database_url else {}),
@@ -162,6 +175,12 @@ def running_stack(
             time.sleep(0.2)
         info = json.loads((home / "stack.json").read_text())
         env["PREFECT_API_URL"] = info["prefect_api"]
+        info["prefect_ui"] = info["prefect_api"].removesuffix("/api")
+        if (home / "prefect-auth").exists():
+            # The embedded Prefect server wants its basic auth: clients get it as Prefect's setting,
+            # and the tests' own requests as credentials in the API's URL.
+            env["PREFECT_API_AUTH_STRING"] = (home / "prefect-auth").read_text().strip()
+            info["prefect_api"] = with_credentials(info["prefect_api"], env["PREFECT_API_AUTH_STRING"])
         yield RunningStack(info, home, env, up, database_url)
     finally:
         if up.poll() is None:
@@ -183,5 +202,6 @@ def stack() -> Stack:
     with running_stack("e2e", extra_env={"RESOLWE_PREFECT_INTERACTIVE_TIMEOUT": str(INTERACTIVE_TIMEOUT)}) as running:
         info = running.info
         yield Stack(
-            info["api"], info["prefect_api"], running.home, ApiClient(info["api"], "admin", ADMIN_PASSWORD), running.env
+            info["api"], info["prefect_api"], running.home, ApiClient(info["api"], "admin", ADMIN_PASSWORD), running.env,
+            info["prefect_ui"],
         )

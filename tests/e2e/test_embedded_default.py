@@ -8,6 +8,7 @@ server's SQLite writes queue instead of failing (see
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,23 +21,53 @@ from .conftest import ADMIN_PASSWORD, embedded_default_env, free_port, running_s
 pytestmark = pytest.mark.e2e
 
 
-def test_demo_command_sets_up_and_runs_on_sqlite():
-    """``resolwe-prefect demo`` (what ``make demo`` runs) starts its own stack and ends with every object OK."""
-    with tempfile.TemporaryDirectory(prefix="resolwe-prefect-demo-") as directory:
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def private_clone(home: Path) -> Path:
+    """The checkout's files (tracked and new, as ``git clone`` of this tree would give) under a private home."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPOSITORY, capture_output=True, check=True,
+    ).stdout.decode().split("\0")  # fmt: skip
+    clone = home / "resolwe-prefect"
+    for name in filter(None, listed):
+        source = REPOSITORY / name
+        if source.is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, clone / name)
+    return clone
+
+
+def test_demo_command_runs_from_a_clone_in_a_private_home():
+    """``resolwe-prefect demo`` (what ``make demo`` runs) from a clone in a 0700 home, as root does it in ``~``.
+
+    Nothing is configured: the state directory is the clone's ``.resolwe-prefect``, Django and Prefect
+    on SQLite, the programs' utilities inside the private home too. Every object ends OK, and the
+    state the stack keeps there is readable by no one else.
+    """
+    with tempfile.TemporaryDirectory(prefix="resolwe-prefect-home-") as directory:
         home = Path(directory)
-        home.chmod(0o755)
-        env = {**embedded_default_env(home), "RESOLWE_PREFECT_ADMIN_PASSWORD": ADMIN_PASSWORD}
+        assert home.stat().st_mode & 0o777 == 0o700
+        clone = private_clone(home)
+        env = {**embedded_default_env(home), "RESOLWE_PREFECT_ADMIN_PASSWORD": ADMIN_PASSWORD, "PYTHONPATH": str(clone)}
+        env.pop("RESOLWE_PREFECT_HOME")
         url = f"http://127.0.0.1:{free_port()}"
         result = subprocess.run(
             [sys.executable, "-m", "resolwe_prefect.cli", "demo", "--url", url, "--prefect-port", str(free_port())],
-            env=env, capture_output=True, text=True, timeout=600,
+            env=env, capture_output=True, text=True, timeout=600, cwd=clone,
         )  # fmt: skip
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert "demo: all Data objects OK" in result.stdout
         for name in ("word-count", "line-count", "count-summary"):
             assert name in result.stdout
-        assert (home / "db.sqlite3").is_file()
-        assert (home / "prefect" / "prefect.db").is_file()
+        state = clone / ".resolwe-prefect"
+        assert str(state) in result.stdout, "the demo did not run from the private clone"
+        assert (state / "db.sqlite3").is_file()
+        assert (state / "prefect" / "prefect.db").is_file()
+        assert state.stat().st_mode & 0o077 == 0
+        for name in ("db.sqlite3", "secret-key", "prefect-auth", "admin-password", "api.log", "worker.log"):
+            assert (state / name).stat().st_mode & 0o077 == 0, f"{name} is readable by others"
 
 
 def test_dependent_objects_on_sqlite_never_hit_a_locked_database():

@@ -22,6 +22,7 @@ from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -132,11 +133,23 @@ def test_flow_run_page_shows_the_run_its_state_and_its_artifacts(stack, browser:
     response.raise_for_status()
     flow_run = response.json()
     assert flow_run["name"].startswith(f"data-{data['id']} "), flow_run["name"]
-    ui = stack.prefect_api.removesuffix("/api")
+    ui = stack.prefect_ui
     progress_key, outputs_key = f"data-{data['id']}-progress", f"data-{data['id']}-outputs"
 
-    # The flow-run page, exactly the URL the API hands out as flow_run_url.
+    # The embedded server wants its basic auth: the UI asks for it first, and the operator logs in.
     assert final["flow_run_url"] == f"{ui}/runs/flow-run/{flow_run_id}"
+    browser.get(final["flow_run_url"])
+    password = _wait_for(
+        browser,
+        lambda driver: next(iter(driver.find_elements(By.CSS_SELECTOR, "input[type='password']")), False),
+        "the Prefect UI's login form",
+        "prefect-ui-login.png",
+    )
+    assert flow_run["name"] not in _body_text(browser)
+    password.send_keys(stack.env["PREFECT_API_AUTH_STRING"] + Keys.ENTER)
+    _wait_for(browser, lambda driver: "/login" not in driver.current_url, "the login to finish", "prefect-ui-logged-in.png")
+
+    # The flow-run page, exactly the URL the API hands out as flow_run_url.
     browser.get(final["flow_run_url"])
     header = _wait_for(
         browser,

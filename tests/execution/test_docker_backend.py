@@ -14,6 +14,7 @@ import pytest
 
 from resolwe_prefect.execution.backends import ProgramJob
 from resolwe_prefect.execution.backends.docker import DockerBackend
+from resolwe_prefect.execution.backends.identity import DEFAULT_RUN_UID_BASE
 
 IMAGE = "resolwe-prefect/base:bookworm"
 
@@ -36,8 +37,7 @@ def backend():
 
 @pytest.fixture
 def dirs(settings):
-    top = Path(tempfile.mkdtemp(prefix="resolwe-docker-test-"))
-    top.chmod(0o755)
+    top = Path(tempfile.mkdtemp(prefix="resolwe-docker-test-"))  # private (0700), like a home
     data_root = top / "data"
     settings.FLOW_EXECUTOR = {**settings.FLOW_EXECUTOR, "DATA_DIR": data_root, "DOCKER_DEFAULT_IMAGE": IMAGE}
     data_dir, runtime_dir, input_dir = data_root / "2", top / "runtime" / "2", data_root / "1"
@@ -58,11 +58,32 @@ def run(backend, dirs, script: str, **options):
     return result, "".join(lines)
 
 
-def test_program_runs_unprivileged_with_its_mounts(backend, dirs):
-    result, output = run(backend, dirs, "id -u; pwd; cat /inputs/1/in.txt; echo out > result.txt; ls /opt/resolwe/bin/re-save")
+def test_program_runs_as_its_own_identity_with_its_mounts(backend, dirs):
+    script = 'id -u; pwd; cat /inputs/1/in.txt; getent passwd "$(id -u)" | cut -d: -f1; echo out > result.txt; ls /opt/resolwe/bin/re-save'
+    result, output = run(backend, dirs, script)
     assert result.return_code == 0, output
-    assert output.splitlines()[:3] == ["1000", "/data", "from the input"]
+    assert output.splitlines()[:4] == [str(DEFAULT_RUN_UID_BASE + 2), "/data", "from the input", "resolwe"]
     assert (dirs[0] / "result.txt").read_text() == "out\n"
+    # Taken back once the program ended: its identity owns nothing, and dependants can read the file.
+    assert (dirs[0] / "result.txt").stat().st_uid == 0
+
+
+def test_program_has_no_capabilities_and_cannot_gain_any(backend, dirs):
+    result, output = run(backend, dirs, "grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status")
+    fields = dict(line.split(":\t") for line in output.splitlines())
+    assert fields["CapEff"] == fields["CapBnd"] == "0000000000000000" and fields["NoNewPrivs"] == "1", output
+
+
+def test_no_process_outlives_the_program(backend, dirs):
+    script = "(while true; do echo tick >> ticks; sleep 0.1; done) & disown; setsid sleep 300 & echo started"
+    result, output = run(backend, dirs, script)
+    assert result.return_code == 0 and "started" in output
+    size = (dirs[0] / "ticks").stat().st_size
+    import time
+
+    time.sleep(0.5)
+    assert (dirs[0] / "ticks").stat().st_size == size
+    assert not backend.client.containers.list(all=True, filters={"label": "resolwe.data_id=2"})
 
 
 def test_inputs_are_read_only_and_network_is_off(backend, dirs):

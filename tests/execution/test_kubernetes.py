@@ -22,6 +22,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from resolwe_prefect.execution.backends.identity import DEFAULT_RUN_UID_BASE
 from resolwe_prefect.execution.backends import ProgramJob, get_backend
 from resolwe_prefect.execution.backends.kubernetes import (
     BIN_MOUNT,
@@ -107,7 +108,9 @@ def test_batch_job_manifest(volume):
     assert pod["restartPolicy"] == "Never"
     assert pod["automountServiceAccountToken"] is False
     assert pod["securityContext"] == {
-        "runAsNonRoot": True, "runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000,
+        # Every run has a uid of its own, as with the local and Docker backends.
+        "runAsNonRoot": True, "runAsUser": DEFAULT_RUN_UID_BASE + 42, "runAsGroup": DEFAULT_RUN_UID_BASE + 42,
+        "fsGroup": DEFAULT_RUN_UID_BASE + 42,
         "fsGroupChangePolicy": "OnRootMismatch", "seccompProfile": {"type": "RuntimeDefault"},
     }
     (container,) = pod["containers"]
@@ -124,6 +127,8 @@ def test_batch_job_manifest(volume):
         "/data": {"name": "data", "mountPath": "/data", "subPath": "data/42"},
         "/runtime": {"name": "data", "mountPath": "/runtime", "subPath": "runtime/42"},
         BIN_MOUNT: {"name": "utilities", "mountPath": BIN_MOUNT, "readOnly": True},
+        "/etc/passwd": {"name": "data", "mountPath": "/etc/passwd", "subPath": "runtime/42/identity/passwd", "readOnly": True},
+        "/etc/group": {"name": "data", "mountPath": "/etc/group", "subPath": "runtime/42/identity/group", "readOnly": True},
     }
     assert volumes(manifest)["data"] == {"name": "data", "persistentVolumeClaim": {"claimName": "resolwe-data"}}
     utilities = volumes(manifest)["utilities"]["configMap"]

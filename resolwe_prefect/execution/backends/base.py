@@ -7,8 +7,6 @@ tasks speak only in host paths and ask the backend for the program's view.
 
 from __future__ import annotations
 
-import os
-import pwd
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -81,40 +79,6 @@ class Backend(Protocol):
 
     async def run(self, job: ProgramJob, on_output: OutputLine) -> ProgramResult:
         """Run the program and return its exit status; must not raise for a failing program."""
-
-
-def hand_over(job: ProgramJob, uid: int, gid: int, name: str) -> None:
-    """Give the program's user its own directories, and nothing else of ours.
-
-    Every directory above them must let others pass (``o+x``): we say so
-    rather than loosen permissions we did not set.
-    """
-    for top in (job.data_dir, job.runtime_dir):
-        for parent in Path(top).resolve().parents:
-            mode = parent.stat()
-            if not mode.st_mode & 0o001 and mode.st_uid != uid:
-                raise PermissionError(
-                    f"Programs run as {name!r}, who cannot reach {top}: {parent} is not traversable "
-                    f"by others (chmod o+x it, or set RESOLWE_PREFECT_RUN_AS='' to run programs as root)."
-                )
-    for top in (job.data_dir, job.runtime_dir):
-        for root, dirs, files in os.walk(top):
-            for entry in (root, *(os.path.join(root, d) for d in dirs), *(os.path.join(root, f) for f in files)):
-                os.chown(entry, uid, gid, follow_symlinks=False)
-
-
-def user_ids(spec: str) -> tuple[int, int, str]:
-    """``"nobody"``, ``"1000"`` or ``"1000:1000"`` -> (uid, gid, name)."""
-    user, _, group = spec.partition(":")
-    if user.isdigit():
-        uid = int(user)
-        try:
-            name = pwd.getpwuid(uid).pw_name
-        except KeyError:
-            name = user
-        return uid, int(group) if group.isdigit() else uid, name
-    entry = pwd.getpwnam(user)
-    return entry.pw_uid, int(group) if group.isdigit() else entry.pw_gid, entry.pw_name
 
 
 BIN_MOUNT = "/opt/resolwe/bin"

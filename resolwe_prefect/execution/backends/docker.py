@@ -9,6 +9,11 @@ from our side. Layout inside the container:
     /runtime              script, commands file, temp dir, staged uploads
     /opt/resolwe/bin      the re-* utilities (read-only)
     /secrets              the secrets the process may see (read-only), when there are any
+    /etc/passwd, /etc/group  name the run's own identity (``identity.py``)
+
+Each run has a uid of its own (``DOCKER_USER`` pins one for all), no
+capabilities and no way to gain privileges; removing the container ends
+every process the program started.
 """
 
 from __future__ import annotations
@@ -21,16 +26,8 @@ from pathlib import Path
 from django.conf import settings
 from docker.errors import ImageNotFound
 
-from .base import (
-    BIN_MOUNT,
-    OutputLine,
-    ProgramJob,
-    ProgramResult,
-    container_path,
-    hand_over,
-    relay_lines,
-    user_ids,
-)
+from .base import BIN_MOUNT, OutputLine, ProgramJob, ProgramResult, container_path, relay_lines
+from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, reclaim, seal
 
 logger = logging.getLogger(__name__)
 
@@ -58,27 +55,36 @@ class DockerBackend:
     def bin_dir(self) -> str:
         return BIN_MOUNT
 
+    @staticmethod
+    def identity(job: ProgramJob) -> ProgramIdentity:
+        return program_identity(job.data_id, settings.FLOW_EXECUTOR.get("DOCKER_USER") or None)
+
     def container_options(self, job: ProgramJob) -> dict:
         """Mounts, limits, user and network of the container (docker-py ``containers.create`` arguments)."""
         from resolwe_prefect.runtime.preamble import bin_dir
 
+        identity = self.identity(job)
+        passwd, group = identity_files(identity, job.runtime_dir / "identity")
         volumes = {
             str(job.data_dir): {"bind": "/data", "mode": "rw"},
             str(job.runtime_dir): {"bind": "/runtime", "mode": "rw"},
             str(bin_dir()): {"bind": BIN_MOUNT, "mode": "ro"},
+            str(passwd): {"bind": "/etc/passwd", "mode": "ro"},
+            str(group): {"bind": "/etc/group", "mode": "ro"},
         }
         for input_dir in job.input_dirs:
             volumes[str(input_dir)] = {"bind": f"/inputs/{input_dir.name}", "mode": "ro"}
         if job.secrets_dir is not None:
             volumes[str(job.secrets_dir)] = {"bind": "/secrets", "mode": "ro"}
         memory = f"{int(job.memory_mb)}m"
-        uid, gid, _name = user_ids(settings.FLOW_EXECUTOR.get("DOCKER_USER", "1000:1000"))
         return {
             "image": job.image or settings.FLOW_EXECUTOR["DOCKER_DEFAULT_IMAGE"],
             "command": ["bash", "--noprofile", "--norc", "/runtime/script.sh"],
             "working_dir": "/data",
             "environment": job.env,
-            "user": f"{uid}:{gid}",
+            "user": identity.spec,
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges"],
             "volumes": volumes,
             "nano_cpus": int(job.cores * 1e9),
             "mem_limit": memory,
@@ -91,11 +97,14 @@ class DockerBackend:
     async def run(self, job: ProgramJob, on_output: OutputLine) -> ProgramResult:
         (job.runtime_dir / "script.sh").write_text(job.script)
         options = self.container_options(job)
-        uid, gid, name = user_ids(options["user"])
+        give_to_program(self.identity(job), job.data_dir, job.runtime_dir)
         try:
-            hand_over(job, uid, gid, name)
-        except PermissionError as error:
-            return ProgramResult(return_code=1, message=str(error))
+            return await self._run_container(job, options, on_output)
+        finally:
+            seal(job.data_dir)
+            reclaim(job.runtime_dir)
+
+    async def _run_container(self, job: ProgramJob, options: dict, on_output: OutputLine) -> ProgramResult:
         try:
             container = await asyncio.to_thread(self.client.containers.create, **options)
         except Exception as error:  # noqa: BLE001 - a missing image or a refused mount is the run's error

@@ -27,7 +27,7 @@ Settings (all in ``FLOW_EXECUTOR``, all optional):
     KUBERNETES_DEFAULT_IMAGE       image for processes that name none (default DOCKER_DEFAULT_IMAGE)
     KUBERNETES_IMAGE_PULL_POLICY   default "IfNotPresent"
     KUBERNETES_IMAGE_PULL_SECRETS  names of image pull Secrets (default none)
-    KUBERNETES_USER                "uid[:gid]" programs run as (default DOCKER_USER, else 1000:1000)
+    KUBERNETES_USER                "uid[:gid]" every program runs as (default DOCKER_USER, else a uid per run)
     KUBERNETES_PLACEMENT           {scheduling class: pod-spec fields}, see DEFAULT_PLACEMENT
     KUBERNETES_JOB_TTL             ttlSecondsAfterFinished of program Jobs (default 600)
     KUBERNETES_START_TIMEOUT       seconds a program pod may take to start (default 1800)
@@ -51,7 +51,8 @@ from typing import Any
 
 from django.conf import settings
 
-from .base import BIN_MOUNT, OutputLine, ProgramJob, ProgramResult, container_path, hand_over, user_ids
+from .base import BIN_MOUNT, OutputLine, ProgramJob, ProgramResult, container_path
+from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, seal
 
 SECRETS_MOUNT = "/secrets"
 CONTAINER = "program"
@@ -218,6 +219,11 @@ class KubernetesBackend:
 
     # --- manifests -----------------------------------------------------------------------------
 
+    @staticmethod
+    def identity(job: ProgramJob) -> ProgramIdentity:
+        """The run's own uid, unless the site pins one (``KUBERNETES_USER``, else ``DOCKER_USER``)."""
+        return program_identity(job.data_id, str(_setting("KUBERNETES_USER", _setting("DOCKER_USER", ""))) or None)
+
     def labels(self, job: ProgramJob, name: str) -> dict[str, str]:
         return {
             "app.kubernetes.io/name": APP_LABEL,
@@ -231,7 +237,8 @@ class KubernetesBackend:
         """The complete ``batch/v1`` Job of one program run."""
         name = name or job_name(job)
         utilities_name = utilities_name or utilities_configmap()["metadata"]["name"]
-        uid, gid, _user = user_ids(str(_setting("KUBERNETES_USER", _setting("DOCKER_USER", "1000:1000"))))
+        identity = self.identity(job)
+        uid, gid = identity.uid, identity.gid
         labels = self.labels(job, name)
         pod_labels = {
             **labels,
@@ -244,6 +251,11 @@ class KubernetesBackend:
             {"name": "data", "mountPath": "/data", "subPath": sub_path(job.data_dir)},
             {"name": "data", "mountPath": "/runtime", "subPath": sub_path(job.runtime_dir)},
             {"name": "utilities", "mountPath": BIN_MOUNT, "readOnly": True},
+            # The run's identity resolves by name (identity.py); the files are on the shared volume.
+            {"name": "data", "mountPath": "/etc/passwd", "readOnly": True,
+             "subPath": sub_path(job.runtime_dir / "identity" / "passwd")},
+            {"name": "data", "mountPath": "/etc/group", "readOnly": True,
+             "subPath": sub_path(job.runtime_dir / "identity" / "group")},
         ]
         for input_dir in job.input_dirs:
             mounts.append({"name": "data", "mountPath": f"/inputs/{Path(input_dir).name}",
@@ -366,9 +378,9 @@ class KubernetesBackend:
         name = job_name(job)
         try:
             (job.runtime_dir / "script.sh").write_text(job.script)
-            if os.geteuid() == 0:
-                uid, gid, user = user_ids(str(_setting("KUBERNETES_USER", _setting("DOCKER_USER", "1000:1000"))))
-                hand_over(job, uid, gid, user)
+            identity = self.identity(job)
+            identity_files(identity, job.runtime_dir / "identity")
+            give_to_program(identity, job.data_dir, job.runtime_dir)
             utilities_map = utilities_configmap()
             manifest = self.job_manifest(job, scheduling_class=scheduling_class, name=name,
                                          utilities_name=utilities_map["metadata"]["name"])
@@ -409,6 +421,7 @@ class KubernetesBackend:
                 return ProgramResult(1, f"Kubernetes backend error: {error}")
             finally:
                 await self._cleanup(core, batch, ns, name, created_job, created_secret)
+                seal(job.data_dir)
 
     async def _ensure_configmap(self, core, ns: str, configmap: dict) -> None:
         from kubernetes_asyncio import client

@@ -1,13 +1,10 @@
-"""Run a program as a local subprocess with a scrubbed environment.
+"""Run a program on this host, in a bubblewrap sandbox, with a scrubbed environment.
 
-The embedded default. Isolation is what the host offers without
-containers: the environment is scrubbed, memory is capped with
-``RLIMIT_DATA`` (``prlimit``), and, when we run as root, the program gets
-private mount and network namespaces (``unshare``), so the network is off
-unless the process asks for it and ``/secrets`` shows only its own secrets,
-and it runs as an unprivileged user (``FLOW_EXECUTOR["RUN_AS"]``, default
-``nobody``) that owns only its own Data directory.
-Containers come through the Docker and Kubernetes backends.
+The embedded default. Each program gets an identity of its own
+(``identity.py``) and sees only what ``sandbox.py`` mounts for it, laid out
+as in a container; memory is capped with ``RLIMIT_DATA`` (``prlimit``).
+``FLOW_EXECUTOR["SANDBOX"] = "none"`` runs programs as we run, on the host's
+own paths: for a developer's trusted processes only.
 """
 
 from __future__ import annotations
@@ -20,16 +17,12 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .base import OUTPUT_CHUNK, OutputLine, ProgramJob, ProgramResult, hand_over, relay_lines, user_ids
+from .base import BIN_MOUNT, OUTPUT_CHUNK, OutputLine, ProgramJob, ProgramResult, container_path, relay_lines
+from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, reclaim, seal
+from .sandbox import Network, SandboxUnavailable, bwrap_command, read_child_pid, sandbox_mode
 
-SECRETS_MOUNT = "/secrets"
 PID_FILE = "program.pid"
-# Runs inside the new mount namespace, before the program: bind the run's
-# secrets (read-only) where Resolwe programs expect them.
-_MOUNT_SECRETS = (
-    'mkdir -p /secrets && mount --bind "$RESOLWE_SECRETS_SOURCE" /secrets '
-    '&& mount -o remount,bind,ro /secrets && unset RESOLWE_SECRETS_SOURCE && exec "$@"'
-)
+PROGRAM_SCRIPT = "/runtime/script.sh"
 
 
 class LocalBackend:
@@ -37,70 +30,103 @@ class LocalBackend:
 
     name = "local"
 
+    @staticmethod
+    def sandboxed() -> bool:
+        return sandbox_mode() != "none"
+
     def program_path(self, host_path: Path, *, data_dir: Path, runtime_dir: Path) -> str:
-        return str(host_path)
+        if not self.sandboxed():
+            return str(host_path)
+        data_root = Path(settings.FLOW_EXECUTOR["DATA_DIR"])
+        return container_path(host_path, data_dir=data_dir, runtime_dir=runtime_dir, data_root=data_root)
 
     def bin_dir(self) -> str:
+        if self.sandboxed():
+            return BIN_MOUNT
         from resolwe_prefect.runtime.preamble import bin_dir
 
         return str(bin_dir())
 
     @staticmethod
-    def run_as() -> tuple[int, int, str] | None:
-        """The unprivileged user programs run as, when we are root and one is configured."""
-        spec = settings.FLOW_EXECUTOR.get("RUN_AS", "nobody")
-        if os.geteuid() != 0 or not spec or shutil.which("setpriv") is None:
+    def identity(job: ProgramJob) -> ProgramIdentity | None:
+        """The run's own identity when we are root (``RUN_AS`` pins one for every run); else none."""
+        if os.geteuid() != 0:
             return None
-        return user_ids(spec)
+        return program_identity(job.data_id, settings.FLOW_EXECUTOR.get("RUN_AS") or None)
 
-    def command(self, job: ProgramJob, script_path: Path) -> tuple[list[str], dict[str, str]]:
-        """The full command line: user, limits and namespaces around ``bash script.sh``."""
-        command = ["bash", "--noprofile", "--norc", str(script_path)]
-        env = dict(job.env)
-        user = self.run_as()
-        if user is not None:
-            uid, gid, name = user
-            hand_over(job, uid, gid, name)
-            env["USER"] = env["LOGNAME"] = name
-            command = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--", *command]
+    @staticmethod
+    def limited(job: ProgramJob, program: list[str]) -> list[str]:
         if job.memory_mb and shutil.which("prlimit"):
             limit = int(job.memory_mb) * 1024 * 1024
-            command = ["prlimit", f"--data={limit}:{limit}", "--", *command]
-        can_unshare = os.geteuid() == 0 and shutil.which("unshare") is not None
-        if job.secrets_dir is not None and not can_unshare:
-            raise PermissionError(
-                "The local backend can give a program its secrets only when it runs as root "
-                "(it mounts them at /secrets in a private mount namespace); use the docker backend."
-            )
-        if can_unshare:
-            unshare = ["unshare", "--mount", "--propagation", "private"]
-            if not job.network:
-                unshare.append("--net")
+            return ["prlimit", f"--data={limit}:{limit}", "--", *program]
+        return program
+
+    def command(self, job: ProgramJob, info_fd: int | None = None, block_fd: int | None = None) -> list[str]:
+        """The full command line: sandbox, identity and limits around ``bash script.sh``."""
+        if not self.sandboxed():
             if job.secrets_dir is not None:
-                env["RESOLWE_SECRETS_SOURCE"] = str(job.secrets_dir)
-                command = ["sh", "-c", _MOUNT_SECRETS, "sh", *command]
-            command = [*unshare, "--", *command]
-        return command, env
+                raise SandboxUnavailable("Secrets reach programs only inside the sandbox (RESOLWE_PREFECT_SANDBOX=none).")
+            return self.limited(job, ["bash", "--noprofile", "--norc", str(job.runtime_dir / "script.sh")])
+        from resolwe_prefect.runtime.preamble import bin_dir
+
+        identity = self.identity(job)
+        shown = identity or ProgramIdentity(os.getuid(), os.getgid())
+        passwd, group = identity_files(shown, job.runtime_dir / "identity")
+        if identity is not None:
+            give_to_program(identity, job.data_dir, job.runtime_dir)
+        program = self.limited(job, ["bash", "--noprofile", "--norc", PROGRAM_SCRIPT])
+        return bwrap_command(job, program, identity=identity, passwd=passwd, group=group, bin_dir=bin_dir(),
+                             info_fd=info_fd, block_fd=block_fd)  # fmt: skip
 
     async def run(self, job: ProgramJob, on_output: OutputLine) -> ProgramResult:
-        script_path = job.runtime_dir / "script.sh"
-        script_path.write_text(job.script)
+        (job.runtime_dir / "script.sh").write_text(job.script)
+        network = Network() if job.network and self.sandboxed() else None
+        info_r = info_w = block_r = block_w = None
+        if network is not None:
+            info_r, info_w = os.pipe()
+            block_r, block_w = os.pipe()
         try:
-            command, env = self.command(job, script_path)
-        except PermissionError as error:
-            return ProgramResult(return_code=1, message=str(error))
-        process = await asyncio.create_subprocess_exec(
-            *command,
-            cwd=job.data_dir,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
-        # The program outlives a worker that is killed; the worker that
-        # recovers the run finds it by this file (see ``abandon``).
-        (job.runtime_dir / PID_FILE).write_text(f"{process.pid}\n")
+            try:
+                command = self.command(job, info_w, block_r)
+            except (SandboxUnavailable, PermissionError) as error:
+                return ProgramResult(return_code=1, message=str(error))
+            process = await asyncio.create_subprocess_exec(
+                *command,
+                cwd=job.data_dir,
+                env=job.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+                pass_fds=tuple(fd for fd in (info_w, block_r) if fd is not None),
+            )
+            for fd in (info_w, block_r):
+                if fd is not None:
+                    os.close(fd)
+            info_w = block_r = None
+            # The worker that recovers a lost run finds the program by this file (see ``abandon``).
+            (job.runtime_dir / PID_FILE).write_text(f"{process.pid}\n")
+            if network is not None:
+                assert info_r is not None and block_w is not None
+                try:
+                    await network.attach(await read_child_pid(info_r))
+                except (SandboxUnavailable, OSError, ValueError, KeyError, asyncio.TimeoutError) as error:
+                    self._kill(process)
+                    await process.wait()
+                    return ProgramResult(return_code=1, message=f"Could not give the program its network: {error}")
+                os.write(block_w, b"1")
+            return await self._follow(process, job, on_output)
+        finally:
+            for fd in (info_r, info_w, block_r, block_w):
+                if fd is not None:
+                    os.close(fd)
+            if network is not None:
+                await network.close()
+            if self.sandboxed():
+                seal(job.data_dir)
+                reclaim(job.runtime_dir)
+
+    async def _follow(self, process: asyncio.subprocess.Process, job: ProgramJob, on_output: OutputLine) -> ProgramResult:
         try:
             await asyncio.wait_for(self._pump(process, on_output), timeout=job.timeout)
             return_code = await process.wait()
@@ -110,6 +136,8 @@ class LocalBackend:
             return ProgramResult(return_code=-signal.SIGKILL, message=f"Process exceeded the time limit of {job.timeout:g} s.")
         except asyncio.CancelledError:
             self._kill(process)
+            # Sealing the directory must wait until nothing of the program runs.
+            await asyncio.shield(process.wait())
             raise
         if return_code < 0:
             return ProgramResult(return_code, message=f"Process was killed by signal {-return_code}.")
@@ -117,18 +145,19 @@ class LocalBackend:
 
     @staticmethod
     def abandon(data_id: int, runtime_dir: str) -> None:
-        """Kill the process group of a program left behind by a dead worker, if it still runs.
+        """Kill a program left behind by a dead worker, if it still runs.
 
         The pid is trusted only while its command line still names this run's
-        script, so a reused pid is never killed.
+        runtime directory, so a reused pid is never killed. Killing the
+        sandbox's outer process ends its PID namespace, and every process in it.
         """
-        script = str(Path(runtime_dir) / "script.sh")
         try:
             pid = int((Path(runtime_dir) / PID_FILE).read_text().strip())
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except (OSError, ValueError):
             return
-        if script.encode() not in cmdline:
+        marks = (str(Path(runtime_dir)).encode(), str(Path(runtime_dir) / "script.sh").encode())
+        if not any(mark in cmdline for mark in marks):
             return
         try:
             os.killpg(pid, signal.SIGKILL)
@@ -138,9 +167,10 @@ class LocalBackend:
     @staticmethod
     async def _pump(process: asyncio.subprocess.Process, on_output: OutputLine) -> None:
         assert process.stdout is not None
+        stdout = process.stdout
 
         async def chunks():
-            while chunk := await process.stdout.read(OUTPUT_CHUNK):
+            while chunk := await stdout.read(OUTPUT_CHUNK):
                 yield chunk
 
         await relay_lines(chunks(), on_output)

@@ -1,0 +1,178 @@
+"""The local backend's sandbox: bubblewrap around every program, slirp4netns for its network.
+
+A program started by the local backend sees the same layout as in a
+container (``container_path``): its Data directory at ``/data``, its inputs
+read-only at ``/inputs/<id>``, its side of the run at ``/runtime``, the
+``re-*`` utilities at ``/opt/resolwe/bin``, its declared secrets at
+``/secrets``, the host's system directories read-only, and a private
+``/tmp``, ``/proc`` and ``/dev``. Nothing else of the host exists for it:
+not the state directory, not other Data, not the databases, not the host's
+processes. Because its directories are bind-mounted, it reaches them
+whatever the permissions of the directories above them (a state directory
+in a private home works).
+
+Its processes live in a PID namespace of their own whose first process is
+bubblewrap: when the program ends, or bubblewrap is killed (cancel, time
+limit, a dead worker through ``--die-with-parent``), the kernel kills every
+process the program started.
+
+Network is off (an empty network namespace) unless the process declares
+``resources.network``; then slirp4netns connects the namespace to the
+outside through user-mode NAT, with the host's loopback cut off, so a
+program cannot reach the API, the Prefect server or a database listening on
+``127.0.0.1``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+
+from .base import BIN_MOUNT, ProgramJob
+from .identity import ProgramIdentity
+
+#: Host directories every program may read (when they exist); links among them are kept as links.
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+SECRETS_MOUNT = "/secrets"
+INFO_TIMEOUT = 30.0
+
+
+class SandboxUnavailable(RuntimeError):
+    """The host lacks what the sandbox needs; the message says what to install or set."""
+
+
+def sandbox_mode() -> str:
+    """``bwrap`` (default): every program in a sandbox; ``none``: programs run as we do (trusted code only)."""
+    return str(settings.FLOW_EXECUTOR.get("SANDBOX") or "bwrap").lower()
+
+
+def require(tool: str, package: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise SandboxUnavailable(
+            f"The local backend runs programs in a sandbox and needs {tool!r} (Debian package {package}; "
+            f"`make demo` and `make test` install it when run as root). Install it, or set "
+            f"RESOLWE_PREFECT_SANDBOX=none to run trusted programs without isolation."
+        )
+    return path
+
+
+def _system_mounts() -> list[str]:
+    extra = [str(p) for p in settings.FLOW_EXECUTOR.get("SANDBOX_READ_ONLY_PATHS") or []]
+    arguments: list[str] = []
+    for path in (*SYSTEM_PATHS, *extra):
+        host = Path(path)
+        if host.is_symlink():
+            arguments += ["--symlink", os.readlink(host), path]
+        elif host.exists():
+            arguments += ["--ro-bind", path, path]
+    return arguments
+
+
+def bwrap_command(
+    job: ProgramJob,
+    program: list[str],
+    *,
+    identity: ProgramIdentity | None,
+    passwd: Path,
+    group: Path,
+    bin_dir: str,
+    info_fd: int | None = None,
+    block_fd: int | None = None,
+) -> list[str]:
+    """The bubblewrap command line that runs ``program`` in the job's sandbox.
+
+    As root, the sandbox keeps only the capabilities needed to switch to the
+    run's ``identity``, which ``setpriv`` does as the last step before the
+    program (dropping every capability and the bounding set with it). Without
+    root there is no identity to switch to: a user namespace keeps ours.
+    """
+    command = [require("bwrap", "bubblewrap")]
+    command += ["--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+                "--unshare-cgroup-try", "--unshare-net", "--hostname", "resolwe"]  # fmt: skip
+    command += _system_mounts()
+    command += ["--ro-bind", str(passwd), "/etc/passwd", "--ro-bind", str(group), "/etc/group"]
+    command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    # bubblewrap makes the parents of mount points 0700: make ours traversable first.
+    for directory in ("/opt", "/opt/resolwe", "/inputs"):
+        command += ["--perms", "0755", "--dir", directory]
+    command += ["--bind", str(job.data_dir), "/data", "--bind", str(job.runtime_dir), "/runtime"]
+    command += ["--ro-bind", bin_dir, BIN_MOUNT]
+    for input_dir in job.input_dirs:
+        if Path(input_dir).is_dir():
+            command += ["--ro-bind", str(input_dir), f"/inputs/{Path(input_dir).name}"]
+    if job.secrets_dir is not None:
+        command += ["--ro-bind", str(job.secrets_dir), SECRETS_MOUNT]
+    command += ["--chdir", "/data"]
+    if info_fd is not None:
+        command += ["--info-fd", str(info_fd)]
+    if block_fd is not None:
+        command += ["--block-fd", str(block_fd)]
+    if identity is None:
+        command += ["--unshare-user"]
+    else:
+        command += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--"]
+        command += [require("setpriv", "util-linux"), f"--reuid={identity.uid}", f"--regid={identity.gid}",
+                    "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"]  # fmt: skip
+    return [*command, "--", *program]
+
+
+async def read_child_pid(info_fd: int) -> int:
+    """The sandbox's first process, from bubblewrap's ``--info-fd`` JSON."""
+
+    def read() -> int:
+        data = b""
+        while b"}" not in data:
+            chunk = os.read(info_fd, 4096)
+            if not chunk:
+                break
+            data += chunk
+        return int(json.loads(data.decode() or "{}")["child-pid"])
+
+    return await asyncio.wait_for(asyncio.to_thread(read), timeout=INFO_TIMEOUT)
+
+
+class Network:
+    """slirp4netns serving one sandbox's network namespace; it ends when closed or when we die."""
+
+    def __init__(self) -> None:
+        self._process: asyncio.subprocess.Process | None = None
+        self._exit_w: int | None = None
+
+    async def attach(self, pid: int) -> None:
+        """Give the namespace of ``pid`` a NATed interface without the host's loopback; wait until it is up."""
+        slirp = require("slirp4netns", "slirp4netns")
+        ready_r, ready_w = os.pipe()
+        exit_r, self._exit_w = os.pipe()
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                slirp, "--configure", "--mtu=65520", "--disable-host-loopback",
+                "--ready-fd", str(ready_w), "--exit-fd", str(exit_r), str(pid), "tap0",
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL, pass_fds=(ready_w, exit_r),
+            )  # fmt: skip
+        finally:
+            os.close(ready_w)
+            os.close(exit_r)
+        try:
+            ready = await asyncio.wait_for(asyncio.to_thread(os.read, ready_r, 1), timeout=INFO_TIMEOUT)
+        finally:
+            os.close(ready_r)
+        if ready != b"1":
+            raise SandboxUnavailable("slirp4netns could not set up the program's network.")
+
+    async def close(self) -> None:
+        if self._exit_w is not None:
+            os.close(self._exit_w)  # slirp4netns exits when this end closes
+            self._exit_w = None
+        if self._process is not None and self._process.returncode is None:
+            try:
+                await asyncio.wait_for(self._process.wait(), timeout=5)
+            except asyncio.TimeoutError:
+                self._process.kill()
+                await self._process.wait()
