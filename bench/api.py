@@ -127,9 +127,15 @@ def seed(reseed: bool) -> None:
         Data.objects.bulk_create(
             [
                 Data(
-                    name=f"Data {i}", slug=f"{SLUG_PREFIX}-d{i}", contributor=owner, process=process,
-                    input={"n": i}, output={"n": i}, status=statuses[i % len(statuses)],
-                    entity=entities[i // per_entity], collection_id=entities[i // per_entity].collection_id,
+                    name=f"Data {i}",
+                    slug=f"{SLUG_PREFIX}-d{i}",
+                    contributor=owner,
+                    process=process,
+                    input={"n": i},
+                    output={"n": i},
+                    status=statuses[i % len(statuses)],
+                    entity=entities[i // per_entity],
+                    collection_id=entities[i // per_entity].collection_id,
                     permission_group_id=entities[i // per_entity].permission_group_id,
                 )  # fmt: skip
                 for i in range(DATA_COUNT)

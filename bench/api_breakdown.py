@@ -71,7 +71,9 @@ def main() -> None:
     print(f"GET /api/data?limit=100 as {api.READER}, {visible.count()} visible Data; median (min–max) of {args.repeat}")
     for name, (median, low, high) in rows:
         print(f"  {name:<48} {median:7.1f} ms ({low:.1f}–{high:.1f})")
-    print("  COUNT plan: " + "; ".join(line.strip() for line in plan if "Execution Time" in line or "Join" in line)[:400])
+    print(
+        "  COUNT plan: " + "; ".join(line.strip() for line in plan if "Execution Time" in line or "Join" in line)[:400]
+    )
 
 
 if __name__ == "__main__":

@@ -48,7 +48,9 @@ def step_phases(finals: list[dict]) -> dict:
     def at(data, key):
         return datetime.fromisoformat(data[key])
 
-    handover = [(at(b, "scheduled") - at(a, "finished")).total_seconds() for a, b in zip(finals, finals[1:])]
+    handover = [
+        (at(b, "scheduled") - at(a, "finished")).total_seconds() for a, b in zip(finals, finals[1:], strict=False)
+    ]
     running = [(at(d, "finished") - at(d, "scheduled")).total_seconds() for d in finals[1:]]
     return {"handover_median": statistics.median(handover), "scheduled_to_finished_median": statistics.median(running)}
 

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import memory  # bench/memory.py: this directory is on sys.path when a bench script runs
+
 from resolwe_prefect.commands.demo import ApiClient
 
 HERE = Path(__file__).resolve().parent
@@ -53,8 +54,20 @@ def start_stack(home: Path, database_url: str | None, backend: str) -> tuple[sub
     if database_url:
         env["DATABASE_URL"] = database_url
     process = subprocess.Popen(
-        [sys.executable, "-m", "resolwe_prefect.cli", "up", "--port", str(free_port()), "--prefect-port", str(free_port())],
-        env=env, stdout=open(home / "up.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "resolwe_prefect.cli",
+            "up",
+            "--port",
+            str(free_port()),
+            "--prefect-port",
+            str(free_port()),
+        ],
+        env=env,
+        stdout=open(home / "up.log", "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 180
     while not (home / "stack.json").exists():
@@ -151,14 +164,22 @@ def main() -> None:
         results["latency_server"] = [sum(b.values()) for b in breakdown if b]  # created -> finished, no polling
         spent = memory.cpu_delta(cpu_before, memory.cpu_seconds(process.pid))
         results["latency_cpu_per_run"] = {k: round(v / args.runs, 3) for k, v in spent.items()}
-        print(f"database: {args.database_url or 'SQLite (embedded default)'}; backend: {args.backend}; machine: {os.cpu_count()} cores")
+        print(
+            f"database: {args.database_url or 'SQLite (embedded default)'}; backend: {args.backend}; machine: {os.cpu_count()} cores"
+        )
         print(
             f"POST -> OK, trivial process, n={args.runs}: median {statistics.median(latencies):.3f} s "
             f"(min {min(latencies):.3f} s, max {max(latencies):.3f} s)"
         )
-        print("  median phases: " + ", ".join(f"{k} {v:.3f} s" for k, v in results["latency_phases"].items())
-              + f"; server-side created -> finished median {statistics.median(results['latency_server']):.3f} s")
-        print("  CPU seconds per run: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(results["latency_cpu_per_run"].items())))
+        print(
+            "  median phases: "
+            + ", ".join(f"{k} {v:.3f} s" for k, v in results["latency_phases"].items())
+            + f"; server-side created -> finished median {statistics.median(results['latency_server']):.3f} s"
+        )
+        print(
+            "  CPU seconds per run: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in sorted(results["latency_cpu_per_run"].items()))
+        )
         if args.fanout:
             sampler = None
             if args.memory:
@@ -181,7 +202,10 @@ def main() -> None:
                 f"(POSTs took {submitted:.2f} s; {statuses.count('OK')} OK, {len(statuses) - statuses.count('OK')} not OK)"
             )
             print("  median phases: " + ", ".join(f"{k} {v:.3f} s" for k, v in results["fanout_phases"].items()))
-            print("  CPU seconds spent meanwhile: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(results["fanout_cpu"].items())))
+            print(
+                "  CPU seconds spent meanwhile: "
+                + ", ".join(f"{k} {v:.1f}" for k, v in sorted(results["fanout_cpu"].items()))
+            )
         if args.memory:
             print(f"stack RSS at rest: {memory.describe(results['memory_rest'])}")
             if "memory_load" in results:

@@ -116,7 +116,7 @@ def stub_prefect() -> None:
     from resolwe_prefect.execution import submit
 
     submit.get_client = lambda **_kwargs: StubClient()
-    submit._deployment_id = lambda _id=uuid.uuid4(): _id
+    submit._deployment_id = lambda _id=uuid.uuid4(): _id  # noqa: B008 - one id for every call
 
 
 def rss_kib(field: str) -> int:
@@ -136,7 +136,7 @@ class QueryCounter:
     def __init__(self) -> None:
         self.count = 0
 
-    def __enter__(self) -> "QueryCounter":
+    def __enter__(self) -> QueryCounter:
         import threading
 
         from django.db.backends.utils import CursorWrapper

@@ -130,7 +130,12 @@ class Runner:
         print(f"\n== {name} (load {load:.2f})\n$ {command}", flush=True)
         started = time.monotonic()
         process = subprocess.Popen(
-            argv, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            argv,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         lines = []
         for line in process.stdout:
@@ -163,7 +168,9 @@ def verdict(value: float | None, target: float | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions and smaller fan-outs (about 10 minutes)")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repetitions and smaller fan-outs (about 10 minutes)"
+    )
     parser.add_argument("--skip", default="", help="comma-separated: local, docker, sqlite, api, fanout")
     parser.add_argument("--wait-load", type=float, help="before each piece wait until the 1-min load is below this")
     parser.add_argument("--max-wait", type=float, default=300)
@@ -178,8 +185,11 @@ def main() -> None:
     out = Path(tempfile.mkdtemp(prefix="resolwe-prefect-bench-results-"))
     runner = Runner(args.wait_load, args.max_wait)
     results: dict = {"quick": args.quick, "calibration": cpu_calibration()}
-    print(f"calibration: 10M-addition Python loop {results['calibration']['loop_10m_best']:.2f} s (best of 5) "
-          f"on {results['calibration']['cpu']}", flush=True)
+    print(
+        f"calibration: 10M-addition Python loop {results['calibration']['loop_10m_best']:.2f} s (best of 5) "
+        f"on {results['calibration']['cpu']}",
+        flush=True,
+    )
 
     def stack(name: str, backend: str, extra: list[str], sqlite: bool = False) -> dict | None:
         path = out / f"{name}.json"
@@ -208,7 +218,12 @@ def main() -> None:
         rows = {}
         for match in re.finditer(r"^(GET /api/data\?limit=100|GET /api/data/<id>|POST /api/data)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)",
                                  text, re.MULTILINE):  # fmt: skip
-            rows[match[1]] = {"median": float(match[2]), "min": float(match[3]), "max": float(match[4]), "queries": int(match[5])}
+            rows[match[1]] = {
+                "median": float(match[2]),
+                "min": float(match[3]),
+                "max": float(match[4]),
+                "queries": int(match[5]),
+            }
         results["api"] = rows
     if "fanout" not in skip:
         path = out / "fanout.json"
@@ -216,7 +231,10 @@ def main() -> None:
                               "--json", str(path)])  # fmt: skip
         results["fanout"] = json.loads(path.read_text()) if path.exists() else None
     results["pieces"] = runner.pieces
-    results["machine"] = {"cores": os.cpu_count(), "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1024**3, 1)}
+    results["machine"] = {
+        "cores": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1024**3, 1),
+    }
 
     table = render(results)
     print("\n" + table)
@@ -227,7 +245,10 @@ def main() -> None:
 
 def render(results: dict) -> str:
     """The markdown table: measure | resolwe-prefect | Resolwe 45.2 | target | met?"""
-    lines = ["| measure | resolwe-prefect (median, min–max) | real Resolwe 45.2 | target | met? |", "|---|---|---|---|---|"]
+    lines = [
+        "| measure | resolwe-prefect (median, min–max) | real Resolwe 45.2 | target | met? |",
+        "|---|---|---|---|---|",
+    ]
 
     def row(measure, ours, resolwe, target, met):
         lines.append(f"| {measure} | {ours} | {resolwe} | {target} | {met} |")
@@ -255,7 +276,6 @@ def render(results: dict) -> str:
         if key == "local":
             docker_row()
         if "fanout" in stack:
-
             f = stack["fanout"]
             row(f"2. 100 independent trivial Data, wall ({label})", f"{f['wall']:.1f} s (1 run; {f['ok']}/100 OK)",
                 RESOLWE["fanout100"], "≤ 30 s", verdict(f["wall"], TARGET["fanout100"]))  # fmt: skip
@@ -267,11 +287,21 @@ def render(results: dict) -> str:
         if "memory_rest" in stack:
             rest, load = stack["memory_rest"], stack.get("memory_load")
             parts = lambda p: ", ".join(f"{k} {v / MIB:.0f}" for k, v in sorted(p["at_peak"].items()) if k != "total")  # noqa: E731
-            row(f"6. stack RSS at rest, peak ({label})", f"{rest['total'] / MIB:.0f} MiB ({parts(rest)})", "–", "–", "n/a")
+            row(
+                f"6. stack RSS at rest, peak ({label})",
+                f"{rest['total'] / MIB:.0f} MiB ({parts(rest)})",
+                "–",
+                "–",
+                "n/a",
+            )
             if load:
                 row(f"6. stack RSS under load (row 2), peak ({label})", f"{load['total'] / MIB:.0f} MiB ({parts(load)})",
                     "–", "–", "n/a")  # fmt: skip
-    for name, target in (("GET /api/data?limit=100", "≤ 100 ms"), ("GET /api/data/<id>", "≤ 20 ms"), ("POST /api/data", "≤ 30 ms")):
+    for name, target in (
+        ("GET /api/data?limit=100", "≤ 100 ms"),
+        ("GET /api/data/<id>", "≤ 20 ms"),
+        ("POST /api/data", "≤ 30 ms"),
+    ):
         api = (results.get("api") or {}).get(name)
         if api is None:
             if "api" in results:

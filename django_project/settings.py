@@ -205,7 +205,9 @@ FLOW_EXECUTOR = {
     # Local programs run in a bubblewrap sandbox ("bwrap"); "none" runs them as we run (trusted code only).
     "SANDBOX": os.environ.get("RESOLWE_PREFECT_SANDBOX", "bwrap"),
     # Host paths every sandboxed program may read besides the system directories (e.g. a tools tree).
-    "SANDBOX_READ_ONLY_PATHS": [p for p in os.environ.get("RESOLWE_PREFECT_SANDBOX_READ_ONLY_PATHS", "").split(os.pathsep) if p],
+    "SANDBOX_READ_ONLY_PATHS": [
+        p for p in os.environ.get("RESOLWE_PREFECT_SANDBOX_READ_ONLY_PATHS", "").split(os.pathsep) if p
+    ],
     # Each run gets its own uid, RUN_UID_BASE + data id; RUN_AS ("uid[:gid]" or a name) pins one for all.
     "RUN_UID_BASE": int(os.environ.get("RESOLWE_PREFECT_RUN_UID_BASE", "1000000000")),
     "RUN_AS": os.environ.get("RESOLWE_PREFECT_RUN_AS", ""),
@@ -227,7 +229,8 @@ FLOW_UPLOAD_MAX_SIZE = int(os.environ.get("RESOLWE_PREFECT_UPLOAD_MAX_SIZE", 1 <
 # "10/5m" is ten in five minutes (accounts/throttling.py). Counted in the default cache.
 LOGIN_FAILURE_RATE = os.environ.get("RESOLWE_PREFECT_LOGIN_FAILURE_RATE", "10/5m")
 CACHES = _env_json(
-    "DJANGO_CACHES", {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "resolwe-prefect"}}
+    "DJANGO_CACHES",
+    {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "resolwe-prefect"}},
 )
 # Request bodies read into memory (JSON, forms; not uploaded files): over this, 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024))
@@ -244,7 +247,8 @@ RESOLWE_HOST_URL = os.environ.get("RESOLWE_HOST_URL", "localhost")
 
 # Where operators open a flow run; the Data API links each Data object's run there.
 PREFECT_UI_URL = (
-    os.environ.get("PREFECT_UI_URL") or os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api").removesuffix("/api")
+    os.environ.get("PREFECT_UI_URL")
+    or os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api").removesuffix("/api")
 ).rstrip("/")
 PREFECT_DEPLOYMENT = os.environ.get("RESOLWE_PREFECT_DEPLOYMENT", "resolwe-data/local")
 PREFECT_WORK_POOL = os.environ.get("RESOLWE_PREFECT_WORK_POOL", "resolwe-local")
@@ -255,7 +259,9 @@ LAUNCH_SERVICE_USER = os.environ.get("RESOLWE_PREFECT_LAUNCH_USER", "prefect-lau
 # How many programs one worker runs at once; defaults to the machine's cores.
 WORKER_CONCURRENCY = int(os.environ.get("RESOLWE_PREFECT_WORKER_CONCURRENCY", os.cpu_count() or 1))
 # Slots kept for interactive processes (their own "interactive" work queue), on top of the batch slots.
-WORKER_INTERACTIVE_SLOTS = int(os.environ.get("RESOLWE_PREFECT_WORKER_INTERACTIVE_SLOTS", max(1, (os.cpu_count() or 1) // 2)))
+WORKER_INTERACTIVE_SLOTS = int(
+    os.environ.get("RESOLWE_PREFECT_WORKER_INTERACTIVE_SLOTS", max(1, (os.cpu_count() or 1) // 2))
+)
 
 LOGGING = {
     "version": 1,
@@ -267,9 +273,13 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
-RESOLWE_PREFECT_SUBMITTER = os.environ.get("RESOLWE_PREFECT_SUBMITTER", "resolwe_prefect.execution.submit.submit_data") or None
+RESOLWE_PREFECT_SUBMITTER = (
+    os.environ.get("RESOLWE_PREFECT_SUBMITTER", "resolwe_prefect.execution.submit.submit_data") or None
+)
 # New Data objects go straight to the embedded worker on this machine, when one listens (see execution/dispatch.py).
-RESOLWE_PREFECT_NOTIFIER = os.environ.get("RESOLWE_PREFECT_NOTIFIER", "resolwe_prefect.execution.dispatch.notify_worker") or None
+RESOLWE_PREFECT_NOTIFIER = (
+    os.environ.get("RESOLWE_PREFECT_NOTIFIER", "resolwe_prefect.execution.dispatch.notify_worker") or None
+)
 
 FLOW_PROCESSES_IGNORE_LIST: list[str] = []
 FLOW_PROCESSES_ALLOW_LIST: list[str] = []

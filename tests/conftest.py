@@ -65,7 +65,9 @@ def make_collection(contributor):
         from resolwe_prefect.entities.models import Collection
         from resolwe_prefect.permissions import services as permissions
 
-        collection = Collection.objects.create(name=kwargs.pop("name", "Col"), contributor=user or contributor, **kwargs)
+        collection = Collection.objects.create(
+            name=kwargs.pop("name", "Col"), contributor=user or contributor, **kwargs
+        )
         permissions.on_created(collection)
         return collection
 

@@ -74,7 +74,9 @@ def api_login(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"detail": "Bad request."}, status=400)
     wait = login_blocked(request, identifier)
     if wait is not None:
-        return JsonResponse({"detail": blocked_message(wait)}, status=429, headers={"Retry-After": str(math.ceil(wait))})
+        return JsonResponse(
+            {"detail": blocked_message(wait)}, status=429, headers={"Retry-After": str(math.ceil(wait))}
+        )
     user = authenticate(request, username=identifier, password=password) if identifier else None
     if user is None and "@" in identifier:
         match = User.objects.filter(email__iexact=identifier).order_by("id").first()
@@ -123,7 +125,11 @@ class UserFilter(StrictFilterSet):
 
 
 class UserViewSet(
-    ResolweViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+    ResolweViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Users, for logged-in callers only; ``PATCH /api/user/<id>`` changes names and e-mail."""
 

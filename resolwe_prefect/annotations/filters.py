@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import django_filters as filters
 
-from resolwe_prefect.api.filters import DATE_LOOKUPS, NUMBER_LOOKUPS, RELATED_LOOKUPS, SLUG_LOOKUPS, TEXT_LOOKUPS, StrictFilterSet
+from resolwe_prefect.api.filters import (
+    DATE_LOOKUPS,
+    NUMBER_LOOKUPS,
+    RELATED_LOOKUPS,
+    SLUG_LOOKUPS,
+    TEXT_LOOKUPS,
+    StrictFilterSet,
+)
 
 from .models import AnnotationField, AnnotationGroup, AnnotationPreset, AnnotationValue
 

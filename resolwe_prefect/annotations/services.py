@@ -111,7 +111,9 @@ def _group(spec: dict[str, Any]) -> AnnotationGroup:
     defaults = {"label": spec.get("group_label") or name, "sort_order": spec.get("group_sort_order", 0)}
     group, created = AnnotationGroup.objects.get_or_create(name=name, defaults=defaults)
     if not created:
-        changed = {key: spec[src] for key, src in (("label", "group_label"), ("sort_order", "group_sort_order")) if src in spec}
+        changed = {
+            key: spec[src] for key, src in (("label", "group_label"), ("sort_order", "group_sort_order")) if src in spec
+        }
         if changed:
             AnnotationGroup.objects.filter(pk=group.pk).update(**changed)
     return group

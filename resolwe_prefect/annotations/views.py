@@ -19,8 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from resolwe_prefect.api.views import ResolweViewSetMixin
-from resolwe_prefect.permissions.api import PermissionsActionMixin
 from resolwe_prefect.entities.models import Collection, Entity
+from resolwe_prefect.permissions.api import PermissionsActionMixin
 from resolwe_prefect.permissions.models import Permission
 from resolwe_prefect.permissions.services import filter_for_user, user_level
 

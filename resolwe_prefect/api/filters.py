@@ -13,11 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters as filters
-from django_filters import rest_framework as drf_filters
-from django_filters.fields import IsoDateTimeField
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, models
 from django.db.models import Q, QuerySet
+from django_filters import rest_framework as drf_filters
+from django_filters.fields import IsoDateTimeField
 from rest_framework.filters import OrderingFilter
 
 from resolwe_prefect.core.versions import parse_version
@@ -71,7 +71,7 @@ class UTCIsoDateTimeField(IsoDateTimeField):
         value = super().to_python(value)
         if value is not None and value.tzinfo is not None:
             try:
-                value = value.astimezone(dt.timezone.utc)
+                value = value.astimezone(dt.UTC)
             except OverflowError as error:
                 raise DjangoValidationError("Enter a valid date/time.", code="invalid") from error
         return value

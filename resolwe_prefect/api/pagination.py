@@ -10,7 +10,6 @@ from __future__ import annotations
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 
-
 #: No table holds this many rows; larger ``limit``/``offset`` values overflowed the SQL (a 500).
 MAX_ROWS = 2**62
 

@@ -52,8 +52,8 @@ class NestedReferenceField(serializers.RelatedField):
     """
 
     default_error_messages = {
-        "does_not_exist": "Invalid {kind} \"{value}\" - object does not exist.",
-        "invalid": "Expected {{\"id\": <int>}} or {{\"slug\": <str>}}, got {value!r}.",
+        "does_not_exist": 'Invalid {kind} "{value}" - object does not exist.',
+        "invalid": 'Expected {{"id": <int>}} or {{"slug": <str>}}, got {value!r}.',
     }
 
     def __init__(self, serializer_class: type[serializers.Serializer], **kwargs):

@@ -17,8 +17,15 @@ from .routers import build_router
 from .views import resdk_minimal_supported_version
 
 APPS = [
-    processes_urls, descriptors_urls, entities_urls, data_urls, accounts_urls, uploads_urls, annotations_urls,
-    relations_urls, tasks_urls,
+    processes_urls,
+    descriptors_urls,
+    entities_urls,
+    data_urls,
+    accounts_urls,
+    uploads_urls,
+    annotations_urls,
+    relations_urls,
+    tasks_urls,
 ]
 
 router = build_router([app.routes for app in APPS])

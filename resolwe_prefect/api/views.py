@@ -144,7 +144,7 @@ class ResolweViewSetMixin:
         """
         if not issubclass(cls, mixins.UpdateModelMixin) or "update" in cls.__dict__:
             return
-        parent_update = super(ResolweViewSetMixin, cls).update  # the next ``update`` in the MRO
+        parent_update = super().update  # the next ``update`` in the MRO
 
         def update(self, request: Request, *args, **kwargs) -> Response:
             if kwargs.get("partial") and hasattr(request.data, "keys"):

@@ -59,7 +59,12 @@ class ApiClient:
         response = self.session.post(
             f"{self.base_url}/upload/",
             files={"file": (path.name, content)},
-            data={"_chunkSize": 8_000_000, "_totalSize": len(content), "_chunkNumber": 0, "_currentChunkSize": len(content)},
+            data={
+                "_chunkSize": 8_000_000,
+                "_totalSize": len(content),
+                "_chunkNumber": 0,
+                "_currentChunkSize": len(content),
+            },
             headers={"Session-Id": str(uuid.uuid4()), "X-File-Uid": str(uuid.uuid4())},
             timeout=60,
         )
@@ -67,7 +72,9 @@ class ApiClient:
         return {"file": path.name, "file_temp": response.json()["files"][0]["temp"]}
 
     def create_data(self, slug: str, inputs: dict) -> dict:
-        response = self.session.post(f"{self.base_url}/api/data", json={"process": {"slug": slug}, "input": inputs}, timeout=60)
+        response = self.session.post(
+            f"{self.base_url}/api/data", json={"process": {"slug": slug}, "input": inputs}, timeout=60
+        )
         if response.status_code != 201:
             raise RuntimeError(f"Creating {slug} failed ({response.status_code}): {response.text}")
         return response.json()

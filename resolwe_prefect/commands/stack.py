@@ -16,8 +16,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import requests
 
@@ -303,8 +303,17 @@ def up(argv: list[str]) -> int:
     )
     starters["api"] = lambda: _start_component(
         [
-            sys.executable, "-m", "uvicorn", "django_project.asgi:application",
-            "--host", args.host, "--port", str(args.port), "--no-access-log", "--log-level", "warning",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "django_project.asgi:application",
+            "--host",
+            args.host,
+            "--port",
+            str(args.port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
         ],
         home / "api.log",
     )
@@ -364,7 +373,11 @@ def up(argv: list[str]) -> int:
                         flush=True,
                     )
                     return 1
-                print(f"resolwe-prefect: {name} exited with {child.returncode}; restarting it", file=sys.stderr, flush=True)
+                print(
+                    f"resolwe-prefect: {name} exited with {child.returncode}; restarting it",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 try:  # what the component started in its session (e.g. the server's uvicorn) goes with it
                     os.killpg(child.pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):

@@ -8,7 +8,6 @@ from django.db import IntegrityError, models, transaction
 from .fields import VersionField
 from .slugs import SLUG_MAX_LENGTH, lock_slug, truncate_name, unique_slug
 
-
 SLUG_ATTEMPTS = 5
 
 

@@ -13,7 +13,6 @@ from resolwe_prefect.api.filters import (
     BaseObjectFilter,
     text_search,
 )
-
 from resolwe_prefect.permissions.filters import PermissionFilterMixin
 
 from .models import Data

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
+from functools import cache
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
@@ -32,13 +32,13 @@ INPUT_ERROR = "One or more inputs have status ERROR"
 _background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="resolwe-dispatch")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _submitter():
     path = getattr(settings, "RESOLWE_PREFECT_SUBMITTER", None)
     return import_string(path) if path else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _notifier():
     path = getattr(settings, "RESOLWE_PREFECT_NOTIFIER", None)
     return import_string(path) if path else None
@@ -88,7 +88,11 @@ def inputs_states(data_ids: list[int]) -> dict[int, str]:
     rows = (
         DataDependency.objects.filter(child_id__in=data_ids, kind=DataDependency.KIND_IO)
         .values("child_id")
-        .annotate(total=Count("id"), done=Count("id", filter=Q(parent__status=DataStatus.DONE)), failed=Count("id", filter=failed))
+        .annotate(
+            total=Count("id"),
+            done=Count("id", filter=Q(parent__status=DataStatus.DONE)),
+            failed=Count("id", filter=failed),
+        )
     )
     return {
         row["child_id"]: "failed" if row["failed"] else "ready" if row["done"] == row["total"] else "waiting"
@@ -130,7 +134,9 @@ def advance(data_ids: Iterable[int]) -> list[int]:
     with transaction.atomic():
         candidates = list(
             Data.objects.select_for_update()
-            .filter(pk__in=list(data_ids), status__in=[DataStatus.RESOLVING, DataStatus.WAITING], flow_run_id__isnull=True)
+            .filter(
+                pk__in=list(data_ids), status__in=[DataStatus.RESOLVING, DataStatus.WAITING], flow_run_id__isnull=True
+            )
             .only("pk", "status", "process_error")
         )
         states = inputs_states([data.pk for data in candidates])

@@ -45,7 +45,9 @@ class DataSerializer(DescriptorSerializerMixin, BaseResolweSerializer):
     collection = NestedReferenceField(
         NestedCollectionSerializer, queryset=Collection.objects.all(), required=False, allow_null=True
     )
-    entity = NestedReferenceField(NestedEntitySerializer, queryset=Entity.objects.all(), required=False, allow_null=True)
+    entity = NestedReferenceField(
+        NestedEntitySerializer, queryset=Entity.objects.all(), required=False, allow_null=True
+    )
     flow_run_url = serializers.SerializerMethodField()
 
     class Meta:

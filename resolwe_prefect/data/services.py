@@ -17,11 +17,11 @@ from django.utils import timezone
 
 from resolwe_prefect.api.fields import parse_pk
 from resolwe_prefect.data import lifecycle
-from resolwe_prefect.descriptors.validation import DescriptorError, fill_descriptor
 from resolwe_prefect.data.dependencies import input_data_ids
 from resolwe_prefect.data.models import Data, DataDependency, DataStatus, Storage
 from resolwe_prefect.data.naming import render_data_name
 from resolwe_prefect.data.resources import resource_limits, validate_resource_overrides
+from resolwe_prefect.descriptors.validation import DescriptorError, fill_descriptor
 from resolwe_prefect.permissions import services as permissions
 from resolwe_prefect.permissions.models import Permission
 from resolwe_prefect.processes.models import Process
@@ -60,12 +60,12 @@ def resolve_process(process_ref: Any, user=None) -> Process:
     if isinstance(process_ref, str):
         process_ref = {"slug": process_ref}
     if not isinstance(process_ref, dict) or not ({"id", "slug"} & process_ref.keys()):
-        raise DataError({"process": ["This field is required: give {\"slug\": ...} or {\"id\": ...}."]})
+        raise DataError({"process": ['This field is required: give {"slug": ...} or {"id": ...}.']})
     if "id" in process_ref:
         pk = parse_pk(process_ref["id"])
         process = processes.filter(pk=pk).first() if pk is not None else None
         if process is None:
-            raise DataError({"process": [f"Invalid pk \"{str(process_ref['id'])[:100]}\" - object does not exist."]})
+            raise DataError({"process": [f'Invalid pk "{str(process_ref["id"])[:100]}" - object does not exist.']})
     elif not isinstance(process_ref["slug"], str):
         raise DataError({"process": ["The slug must be a string."]})
     else:
@@ -127,7 +127,7 @@ def _lookup(model, pk: Any, field: str):
     valid = parse_pk(pk)
     obj = model.objects.filter(pk=valid).first() if valid is not None else None
     if obj is None:
-        raise DataError({field: [f"Invalid pk \"{str(pk)[:100]}\" - object does not exist."]})
+        raise DataError({field: [f'Invalid pk "{str(pk)[:100]}" - object does not exist.']})
     return obj
 
 
@@ -137,7 +137,7 @@ def _require_edit(user, container, field: str) -> None:
         return
     level = permissions.user_level(user, container)
     if level < Permission.VIEW:
-        raise DataError({field: [f"Invalid pk \"{container.pk}\" - object does not exist."]})
+        raise DataError({field: [f'Invalid pk "{container.pk}" - object does not exist.']})
     if level < Permission.EDIT:
         raise DataError({"detail": f"You do not have edit permission on {field} {container.pk}."}, status_code=403)
 
@@ -242,7 +242,7 @@ def create_data(
             schemas = permissions.filter_for_user(schemas, user)
         descriptor_schema = schemas.order_by("-version").first()
         if descriptor_schema is None:
-            raise DataError({"descriptor_schema": [f"Invalid descriptor_schema slug \"{descriptor_schema_slug}\"."]})
+            raise DataError({"descriptor_schema": [f'Invalid descriptor_schema slug "{descriptor_schema_slug}".']})
 
     try:
         descriptor, descriptor_dirty = fill_descriptor(descriptor_schema, descriptor or {})

@@ -90,7 +90,9 @@ def resolve(uris: list[str], user) -> dict[str, str]:
     """``{uri: url | ""}`` for ``user``; one query decides which Data the caller can view."""
     parsed = {uri: _URI_RE.match(uri) for uri in uris}
     ids = {int(match["data_id"]) for match in parsed.values() if match}
-    visible = set(permission_services.filter_for_user(Data.objects.filter(pk__in=ids), user).values_list("pk", flat=True))
+    visible = set(
+        permission_services.filter_for_user(Data.objects.filter(pk__in=ids), user).values_list("pk", flat=True)
+    )
     result: dict[str, str] = {}
     for uri, match in parsed.items():
         result[uri] = ""

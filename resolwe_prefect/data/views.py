@@ -6,7 +6,6 @@ which owns the rules; this module only translates HTTP to those calls.
 
 from __future__ import annotations
 
-
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from rest_framework import mixins, permissions, status, viewsets
@@ -46,7 +45,7 @@ def _reference_id(model, value, field: str):
         slug = value["slug"]
         pk = model.objects.filter(slug=slug).values_list("pk", flat=True).first() if isinstance(slug, str) else None
         if pk is None:
-            raise ParseError({field: [f"Invalid {field} slug \"{str(slug)[:100]}\" - object does not exist."]})
+            raise ParseError({field: [f'Invalid {field} slug "{str(slug)[:100]}" - object does not exist.']})
         return pk
     return value.get("id") if isinstance(value, dict) else value
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import django_filters as filters
 
 from resolwe_prefect.api.filters import RELATED_LOOKUPS, SLUG_LOOKUPS, TEXT_LOOKUPS, BaseObjectFilter, text_search
-
 from resolwe_prefect.permissions.filters import PermissionFilterMixin
 
 from .models import Collection, Entity

@@ -38,9 +38,7 @@ class Collection(DescriptorMixin, BaseModel):
 class Entity(DescriptorMixin, BaseModel):
     """A sample: the Data objects that describe one biological thing."""
 
-    collection = models.ForeignKey(
-        Collection, on_delete=models.CASCADE, null=True, blank=True, related_name="entities"
-    )
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, null=True, blank=True, related_name="entities")
     type = models.CharField(max_length=100, null=True, blank=True, db_index=True)
     description = models.TextField(default="", blank=True)
     settings = models.JSONField(default=dict, blank=True)

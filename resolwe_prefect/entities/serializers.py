@@ -11,9 +11,9 @@ from rest_framework import serializers
 from resolwe_prefect.api.fields import JSONObjectField, StrictCharField, TagsField
 from resolwe_prefect.api.serializers import BaseResolweSerializer, NestedReferenceField
 from resolwe_prefect.descriptors.models import DescriptorSchema
+from resolwe_prefect.descriptors.serializers import NestedDescriptorSchemaSerializer, check_descriptor
 from resolwe_prefect.permissions.api import require_edit
 from resolwe_prefect.permissions.services import join_container
-from resolwe_prefect.descriptors.serializers import NestedDescriptorSchemaSerializer, check_descriptor
 
 from .models import Collection, Entity
 

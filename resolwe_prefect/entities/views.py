@@ -75,7 +75,9 @@ class CollectionViewSet(BackgroundActionsMixin, PermissionsActionMixin, ResolweV
         return annotate_collections(Collection.objects.all())
 
 
-class EntityViewSet(BackgroundActionsMixin, MoveToCollectionMixin, PermissionsActionMixin, ResolweViewSetMixin, viewsets.ModelViewSet):
+class EntityViewSet(
+    BackgroundActionsMixin, MoveToCollectionMixin, PermissionsActionMixin, ResolweViewSetMixin, viewsets.ModelViewSet
+):
     """Registered as both ``entity`` and ``sample`` (resolwe-bio's alias, which resdk uses)."""
 
     queryset = Entity.objects.all()

@@ -21,8 +21,8 @@ from resolwe_prefect.data.lifecycle import INPUT_ERROR  # noqa: E402
 from resolwe_prefect.execution import hooks  # noqa: E402
 from resolwe_prefect.execution.launch import LAUNCH_FLOW_NAME  # noqa: E402
 from resolwe_prefect.execution.tasks import (  # noqa: E402
-    ProgramError,
     LaunchError,
+    ProgramError,
     collect_and_save,
     create_launched_data,
     record_failure,

@@ -28,12 +28,9 @@ def on_crashed(flow, flow_run, state) -> None:
     """The flow run crashed: its Data object ends in ER with Prefect's message."""
     ensure_django()
     from resolwe_prefect.data import lifecycle
-    from resolwe_prefect.execution.writeback import fail_flow_run
-
-    from resolwe_prefect.execution.backends import abandon_program
-    from resolwe_prefect.execution.writeback import runtime_dir
-
     from resolwe_prefect.data.models import Data
+    from resolwe_prefect.execution.backends import abandon_program
+    from resolwe_prefect.execution.writeback import fail_flow_run, runtime_dir
 
     message = f"Processing crashed: {state.message or state.name}"
     data_id = _data_id(flow_run)

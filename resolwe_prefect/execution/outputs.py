@@ -43,12 +43,11 @@ def annotate(plan: RunPlan, annotations: dict[str, Any]) -> list[str]:
 def collect_and_save_sync(plan: RunPlan, result: dict[str, Any]) -> dict[str, Any]:
     """Read the reports, check the outputs, save them once, and release dependants."""
     from resolwe_prefect.data import lifecycle
+    from resolwe_prefect.execution.children import spawn_children, stage_exported_files
     from resolwe_prefect.processes.fields import validate_values
     from resolwe_prefect.runtime.collect import collect_outputs
     from resolwe_prefect.runtime.commands import CommandReader
     from resolwe_prefect.runtime.report import ProcessReport
-
-    from resolwe_prefect.execution.children import spawn_children, stage_exported_files
 
     report = ProcessReport()
     for command in CommandReader(Path(plan.runtime_dir) / "commands").read_new():

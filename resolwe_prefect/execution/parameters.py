@@ -35,7 +35,11 @@ _FILE = {
     "type": "object",
     "properties": {
         "file": {"type": "string", "title": "File name"},
-        "file_temp": {"type": "string", "title": "Uploaded file", "description": "Temporary name returned by /upload/."},
+        "file_temp": {
+            "type": "string",
+            "title": "Uploaded file",
+            "description": "Temporary name returned by /upload/.",
+        },
     },
     "required": ["file"],
 }
@@ -73,7 +77,9 @@ def field_schema(field: dict[str, Any], position: int) -> dict[str, Any]:
         schema = object_schema(field["group"] if isinstance(field["group"], list) else [])
     else:
         schema = value_schema(str(field.get("type", "")))
-        choices = [choice["value"] for choice in field.get("choices") or [] if isinstance(choice, dict) and "value" in choice]
+        choices = [
+            choice["value"] for choice in field.get("choices") or [] if isinstance(choice, dict) and "value" in choice
+        ]
         if choices and not field.get("allow_custom_choice", False):
             target = schema["items"] if schema.get("type") == "array" else schema
             target["enum"] = choices

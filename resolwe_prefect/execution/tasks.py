@@ -47,7 +47,8 @@ async def stage_inputs(data_id: int, flow_run_id: str, idempotency_key: str | No
 async def run_workflow(plan: RunPlan) -> dict[str, Any]:
     """A workflow process runs no program: it creates its steps as Data objects and is done."""
     from resolwe_prefect.data import lifecycle
-    from resolwe_prefect.execution.children import ChildError, run_workflow as create_steps
+    from resolwe_prefect.execution.children import ChildError
+    from resolwe_prefect.execution.children import run_workflow as create_steps
     from resolwe_prefect.expressions import EvaluationError
 
     def create_and_finish() -> dict[str, Any]:
@@ -120,7 +121,7 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
         while not stop_watching.is_set():
             try:
                 await asyncio.wait_for(stop_watching.wait(), timeout=PROGRESS_POLL_SECONDS)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             await report_progress()
 
@@ -132,8 +133,10 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
             await progress_artifact.report(values[-1])
 
     # Never through a link or FIFO a program could have left there: a new file of ours, or nothing.
-    stdout_fd = os.open(Path(plan.data_dir) / "stdout.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-    with open(stdout_fd, "w", encoding="utf-8") as stdout:
+    stdout_fd = os.open(
+        Path(plan.data_dir) / "stdout.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644
+    )
+    with open(stdout_fd, "w", encoding="utf-8") as stdout:  # noqa: ASYNC230 - an fd of ours, opened at once
 
         def on_output(line: str) -> None:
             stdout.write(line)
@@ -206,8 +209,6 @@ async def record_failure(plan: RunPlan, message: str) -> None:
     await db(save)()
 
 
-
-
 class LaunchError(Exception):
     """A launch from the Prefect UI was refused (unknown process, bad inputs); nothing was created."""
 
@@ -220,10 +221,11 @@ async def create_launched_data(
     flow_run_id: str, deployment_id: str | None, tags: list[str], inputs: Any, name: str | None
 ) -> int:
     """Create the Data object a launch flow run processes, owned by the service user (or find it on a retry)."""
+    from prefect.client.orchestration import get_client
+
     from resolwe_prefect.data.services import DataError
     from resolwe_prefect.execution import launch
     from resolwe_prefect.execution.submit import flow_run_name, flow_run_tags
-    from prefect.client.orchestration import get_client
 
     slug = await launch.process_slug_of(deployment_id)
     try:
@@ -250,7 +252,7 @@ async def wait_for_inputs(data_id: int) -> bool:
     """Hold a launched Data object until its input Data objects are OK; ``False`` (and ER) when one fails."""
     from resolwe_prefect.data import lifecycle
 
-    while (state := await db(lifecycle.inputs_state)(data_id)) == "waiting":
+    while (state := await db(lifecycle.inputs_state)(data_id)) == "waiting":  # noqa: ASYNC110 - the database is polled
         await asyncio.sleep(LAUNCH_INPUT_POLL_SECONDS)
     if state == "ready":
         return True

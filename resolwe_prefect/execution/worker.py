@@ -154,7 +154,7 @@ class DataWorker(OrphanRecovery):
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self._query_server = True
             self._wake.clear()
             try:
@@ -181,7 +181,11 @@ class DataWorker(OrphanRecovery):
             for response in sorted(responses, key=lambda r: r.flow_run.expected_start_time or timezone.now()):
                 flow_run = response.flow_run
                 queue = self.slots.queue_of(flow_run.work_queue_name)
-                if self.slots.free(queue) <= 0 or flow_run.id in self.running or flow_run.deployment_id not in self.flows:
+                if (
+                    self.slots.free(queue) <= 0
+                    or flow_run.id in self.running
+                    or flow_run.deployment_id not in self.flows
+                ):
                     continue
                 if await self._claim(client, flow_run.id, queue, flow_run):
                     started += 1
@@ -320,7 +324,9 @@ class DataWorker(OrphanRecovery):
         if not chosen:
             return 0
         try:
-            datas = {d.pk: d for d in await sync_to_async(submit.unsubmitted, thread_sensitive=False)([i for _, i in chosen])}
+            datas = {
+                d.pk: d for d in await sync_to_async(submit.unsubmitted, thread_sensitive=False)([i for _, i in chosen])
+            }
         except BaseException:
             for queue, _ in chosen:
                 self.slots.release(queue)
@@ -331,7 +337,7 @@ class DataWorker(OrphanRecovery):
             return_exceptions=True,
         )  # fmt: skip
         started = 0
-        for (queue, data_id), outcome in zip(chosen, outcomes):
+        for (_queue, data_id), outcome in zip(chosen, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 logger.warning("Could not submit Data %s: %r; the sweep retries", data_id, outcome)
             elif outcome:
@@ -380,7 +386,9 @@ class DataWorker(OrphanRecovery):
                         try:
                             await self.on_event(event.event, event.resource.id, event.payload, event_id=str(event.id))
                         except Exception:  # one event must not end the stream (e.g. the server restarting)
-                            logger.warning("Could not handle event %s; the sweep catches up", event.event, exc_info=True)
+                            logger.warning(
+                                "Could not handle event %s; the sweep catches up", event.event, exc_info=True
+                            )
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -411,12 +419,22 @@ class DataWorker(OrphanRecovery):
         elif state_name == "AwaitingRetry":
             current = await self._current_state(flow_run_id)
             if current is None or current.type in FINAL_TYPES:
-                logger.info("Event %s (%s) for flow run %s is stale (now %s); ignored",
-                            state_name, event_id, flow_run_id, current and current.name)
+                logger.info(
+                    "Event %s (%s) for flow run %s is stale (now %s); ignored",
+                    state_name,
+                    event_id,
+                    flow_run_id,
+                    current and current.name,
+                )
             else:
                 changed = await sync_to_async(events.apply_state, thread_sensitive=False)(flow_run_id, state_name)
-                logger.info("Event %s (%s) for flow run %s: %s", state_name, event_id, flow_run_id,
-                            f"Data {changed} reopened" if changed else "no change")
+                logger.info(
+                    "Event %s (%s) for flow run %s: %s",
+                    state_name,
+                    event_id,
+                    flow_run_id,
+                    f"Data {changed} reopened" if changed else "no change",
+                )
             self._query_server = True
             self._wake.set()
         elif state_name == "Cancelling":
@@ -430,18 +448,30 @@ class DataWorker(OrphanRecovery):
         elif state_name in events.FINAL_STATE_NAMES:
             if flow_run_id in self._ended and flow_run_id not in self.running:
                 # We ran it to its end ourselves: the flow has written its Data object.
-                logger.info("Event %s (%s) for flow run %s: no change (this worker ran it)", state_name, event_id, flow_run_id)
+                logger.info(
+                    "Event %s (%s) for flow run %s: no change (this worker ran it)", state_name, event_id, flow_run_id
+                )
                 return
             current = await self._current_state(flow_run_id)
             if current is None or current.type not in FINAL_TYPES:
-                logger.info("Event %s (%s) for flow run %s is stale (now %s); ignored",
-                            state_name, event_id, flow_run_id, current and current.name)
+                logger.info(
+                    "Event %s (%s) for flow run %s is stale (now %s); ignored",
+                    state_name,
+                    event_id,
+                    flow_run_id,
+                    current and current.name,
+                )
                 return
             changed = await sync_to_async(events.apply_state, thread_sensitive=False)(
                 flow_run_id, current.name, current.message
             )
-            logger.info("Event %s (%s) for flow run %s: %s", state_name, event_id, flow_run_id,
-                        f"Data {changed} set to ER" if changed else "no change")
+            logger.info(
+                "Event %s (%s) for flow run %s: %s",
+                state_name,
+                event_id,
+                flow_run_id,
+                f"Data {changed} set to ER" if changed else "no change",
+            )
 
     # --- the safety net --------------------------------------------------------------------
 
@@ -494,7 +524,9 @@ class DataWorker(OrphanRecovery):
             runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=to_read)))
         for run in runs:
             if run.state and run.state.type in FINAL_TYPES and run.id in in_flight:
-                await sync_to_async(events.apply_state, thread_sensitive=False)(run.id, run.state.name, run.state.message)
+                await sync_to_async(events.apply_state, thread_sensitive=False)(
+                    run.id, run.state.name, run.state.message
+                )
             elif (
                 run.state
                 and run.state.type == StateType.CANCELLING
@@ -540,9 +572,7 @@ class DataWorker(OrphanRecovery):
 
 async def serve() -> None:
     """Entry point of ``resolwe-prefect worker``."""
-    from resolwe_prefect.execution.deployments import ensure_local_deployment
-
-    from resolwe_prefect.execution.deployments import queue_limits
+    from resolwe_prefect.execution.deployments import ensure_local_deployment, queue_limits
 
     deployment_id = await ensure_local_deployment()
     # The worker holds each queue to the limit the server holds it to (batch:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 #: ``load_data(id)`` result keys used here: ``id``, ``slug``, ``name``,
 #: ``type`` (process type), ``descriptor``, ``output``, ``output_schema``,
@@ -33,14 +34,14 @@ class HydratedPath(str):
 
     __slots__ = ("data_id", "file_name")
 
-    def __new__(cls, path: str, data_id: int, file_name: str) -> "HydratedPath":
+    def __new__(cls, path: str, data_id: int, file_name: str) -> HydratedPath:
         """Create the path string and attach its origin."""
         hydrated = super().__new__(cls, path)
         hydrated.data_id = data_id
         hydrated.file_name = file_name
         return hydrated
 
-    def __deepcopy__(self, memo: dict) -> "HydratedPath":
+    def __deepcopy__(self, memo: dict) -> HydratedPath:
         return HydratedPath(str(self), self.data_id, self.file_name)
 
     def __reduce__(self) -> tuple:
@@ -168,8 +169,7 @@ def hydrate_input_references(
             fields[field_name] = _hydrate_reference(value, load_data, file_path, load_storage, _depth)
         elif field_type.startswith("list:data:"):
             fields[field_name] = [
-                item if isinstance(item, dict)
-                else _hydrate_reference(item, load_data, file_path, load_storage, _depth)
+                item if isinstance(item, dict) else _hydrate_reference(item, load_data, file_path, load_storage, _depth)
                 for item in value or []
                 if item is not None
             ]

@@ -20,8 +20,9 @@ from __future__ import annotations
 import functools
 import shlex
 import threading
+from collections.abc import Callable, Sequence
 from importlib import import_module
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -49,17 +50,17 @@ class NestedUndefined(jinja2.Undefined):
     def __str__(self) -> str:
         return ""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> "NestedUndefined":
+    def __call__(self, *args: Any, **kwargs: Any) -> NestedUndefined:
         return NestedUndefined()
 
-    def __getattr__(self, name: str) -> "NestedUndefined":
+    def __getattr__(self, name: str) -> NestedUndefined:
         # Dunder lookups must fail, or protocols (``__html__``, pickling,
         # ``jinja_pass_arg`` detection) would see an undefined "attribute".
         if name.startswith("__") or name == "jinja_pass_arg":
             raise AttributeError(name)
         return NestedUndefined()
 
-    def __getitem__(self, key: Any) -> "NestedUndefined":
+    def __getitem__(self, key: Any) -> NestedUndefined:
         return NestedUndefined()
 
 
@@ -107,14 +108,10 @@ def _load_filter_module(module_name: str) -> dict[str, Callable[..., Any]]:
     try:
         module = import_module(module_name)
     except ImportError as error:
-        raise EvaluationError(
-            f"Failed to load custom filter module '{module_name}': {error}"
-        ) from error
+        raise EvaluationError(f"Failed to load custom filter module '{module_name}': {error}") from error
     filter_map = getattr(module, "filters", None)
     if not isinstance(filter_map, dict):
-        raise EvaluationError(
-            f"Filter module '{module_name}' does not define a 'filters' dictionary."
-        )
+        raise EvaluationError(f"Filter module '{module_name}' does not define a 'filters' dictionary.")
     return filter_map
 
 
@@ -163,9 +160,7 @@ class JinjaEngine:
             filter_map.update(_load_filter_module(module_name))
 
         self._plain = self._make_environment(filter_map, safe=lambda value: value)
-        self._shell = self._make_environment(
-            filter_map, safe=SafeString, finalize=_shell_finalize
-        )
+        self._shell = self._make_environment(filter_map, safe=SafeString, finalize=_shell_finalize)
         self._compile_block = functools.lru_cache(maxsize=512)(self._compile_block_uncached)
         self._compile_inline = functools.lru_cache(maxsize=512)(
             lambda expression: self._plain.compile_expression(expression)
@@ -177,9 +172,7 @@ class JinjaEngine:
         safe: Callable[[Any], Any],
         finalize: Callable[[Any], Any] | None = None,
     ) -> SandboxedEnvironment:
-        environment = SandboxedEnvironment(
-            undefined=NestedUndefined, autoescape=False, finalize=finalize
-        )
+        environment = SandboxedEnvironment(undefined=NestedUndefined, autoescape=False, finalize=finalize)
         environment.filters.update(filter_map)
         environment.filters["safe"] = safe
         for filter_name, function in list(environment.filters.items()):
@@ -190,9 +183,7 @@ class JinjaEngine:
         environment = self._shell if shell_escape else self._plain
         return environment.from_string(template)
 
-    def evaluate_block(
-        self, template: str, context: dict[str, Any], *, shell_escape: bool = False
-    ) -> str:
+    def evaluate_block(self, template: str, context: dict[str, Any], *, shell_escape: bool = False) -> str:
         """Render ``template`` to a string.
 
         With ``shell_escape=True`` (bash programs) every ``{{ ... }}`` output is

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 #: Base URL used by ``get_url``; Resolwe reads ``settings.RESOLWE_HOST_URL``.
 DEFAULT_HOST_URL = "localhost"

@@ -27,7 +27,7 @@ class Permission(IntEnum):
     OWNER = 8
 
     @classmethod
-    def from_name(cls, name: str) -> "Permission":
+    def from_name(cls, name: str) -> Permission:
         """``"edit"`` → ``Permission.EDIT``; raises ``KeyError`` for unknown names."""
         return cls[name.upper()]
 
@@ -48,7 +48,9 @@ class PermissionModel(models.Model):
 
     value = models.PositiveSmallIntegerField()
     permission_group = models.ForeignKey(PermissionGroup, on_delete=models.CASCADE, related_name="permissions")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     group = models.ForeignKey("auth.Group", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
 
     class Meta:

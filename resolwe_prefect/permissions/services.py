@@ -275,4 +275,3 @@ def join_container(obj: Model) -> None:
 def is_contained(obj: Model) -> bool:
     """Permissions can be set only on top-level objects; contained ones use their container's."""
     return container_of(obj) is not None
-

@@ -341,6 +341,11 @@ def _contains(choices: list[Any], value: Any) -> bool:
 
 def _json_type(value: Any) -> str:
     names = {
-        dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "an integer", float: "a number"
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
     }
     return "null" if value is None else names.get(type(value), type(value).__name__)

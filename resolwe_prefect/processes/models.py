@@ -32,9 +32,7 @@ class Process(BaseModel):
     entity_input = models.CharField(max_length=100, null=True, blank=True)
     entity_always_create = models.BooleanField(default=False)
     persistence = models.CharField(max_length=3, choices=PERSISTENCE_CHOICES, default=PERSISTENCE_RAW)
-    scheduling_class = models.CharField(
-        max_length=2, choices=SCHEDULING_CLASS_CHOICES, default=SCHEDULING_CLASS_BATCH
-    )
+    scheduling_class = models.CharField(max_length=2, choices=SCHEDULING_CLASS_CHOICES, default=SCHEDULING_CLASS_BATCH)
     is_active = models.BooleanField(default=True, db_index=True)
     input_schema = models.JSONField(default=list, blank=True)
     output_schema = models.JSONField(default=list, blank=True)

@@ -55,8 +55,9 @@ class ProcessSerializer(BaseResolweSerializer):
 
     def validate_slug(self, value: str) -> str:
         # Process slugs repeat across versions; (slug, version) clashes become 409s.
-        from resolwe_prefect.core.slugs import is_valid_slug
         from rest_framework.exceptions import ParseError
+
+        from resolwe_prefect.core.slugs import is_valid_slug
 
         if not is_valid_slug(value):
             raise ParseError(f"The value {value} is not a valid slug.")

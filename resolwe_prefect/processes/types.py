@@ -34,7 +34,7 @@ def is_list_type(type_: str) -> bool:
 
 def element_type(type_: str) -> str:
     """The type of one element: ``list:data:reads:`` -> ``data:reads:``; other types unchanged."""
-    return type_[len(LIST_PREFIX):] if is_list_type(type_) else type_
+    return type_[len(LIST_PREFIX) :] if is_list_type(type_) else type_
 
 
 def is_data_type(type_: str) -> bool:

@@ -46,16 +46,14 @@ def _integer(parameter: str, value: str) -> int:
     return number
 
 
-def filter_by_partitions(
-    queryset: QuerySet, entities: list[str], labels: list[str], positions: list[str]
-) -> QuerySet:
+def filter_by_partitions(queryset: QuerySet, entities: list[str], labels: list[str], positions: list[str]) -> QuerySet:
     """Relations with, for every ``entity[i]``, a partition that also has ``label[i]`` and ``position[i]``.
 
     ``label`` and ``position`` pair up with ``entity`` in order, so when given
     they must be repeated as often as ``entity`` (400 otherwise). An empty
     value (``label=``) leaves that part of the triple unconstrained.
     """
-    for name, values in zip(PAIRED_PARAMETERS, (labels, positions)):
+    for name, values in zip(PAIRED_PARAMETERS, (labels, positions), strict=True):
         if values and len(values) != len(entities):
             raise ParseError(
                 f"If `{name}` query parameter is given, also `entity` must be given "

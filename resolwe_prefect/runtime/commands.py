@@ -144,9 +144,7 @@ def parse_records(buffer: bytes) -> tuple[list[Command], int]:
             pos += 1  # Corrupt: resync.
             continue
         cursor += 1
-        commands.append(
-            Command(name=_decode(fields[0]), args=tuple(_decode(f) for f in fields[1:]))
-        )
+        commands.append(Command(name=_decode(fields[0]), args=tuple(_decode(f) for f in fields[1:])))
         pos = cursor
     return commands, pos
 

@@ -65,8 +65,4 @@ def ensure_executable() -> None:
 
 def program_preamble(bin_dir: str) -> str:
     """Bash text to put before the program (ends with a newline)."""
-    return (
-        "set -x +B\n"
-        f"export PATH={shlex.quote(str(bin_dir))}:\"$PATH\"\n"
-        're-checkrc() { _re-checkrc $? "$@"; }\n'
-    )
+    return f'set -x +B\nexport PATH={shlex.quote(str(bin_dir))}:"$PATH"\nre-checkrc() {{ _re-checkrc $? "$@"; }}\n'

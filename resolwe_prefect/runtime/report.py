@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .commands import Command
 
@@ -188,17 +189,13 @@ class ProcessReport:
 
     def _save_entries(self, kind: str, utility: str, args: tuple[str, ...]) -> None:
         if len(args) < 1:
-            return self._usage_error(
-                utility, f"KEY {kind.upper()}[:REF,REF...]...", len(args)
-            )
+            return self._usage_error(utility, f"KEY {kind.upper()}[:REF,REF...]...", len(args))
         entries = []
         for spec in args[1:]:
             try:
                 path, refs = _split_spec(spec)
             except ValueError:
-                return self.add_error(
-                    f"Only one colon ':' allowed in {kind}-refs specification."
-                )
+                return self.add_error(f"Only one colon ':' allowed in {kind}-refs specification.")
             entry: dict[str, Any] = {kind: path}
             if refs:
                 entry["refs"] = refs

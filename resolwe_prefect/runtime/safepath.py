@@ -23,9 +23,10 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 __all__ = [
     "DIR", "FILE", "Entry", "OutsidePath", "contain", "copy_file", "kind", "list_dir", "open_file",

@@ -93,9 +93,7 @@ def _copy_storages(pairs: list[tuple[Data, Data]], user) -> None:
         mapping: dict[int, int] = {}
         for storage in old.storages.all():
             if storage.pk not in copied:
-                copied[storage.pk] = Storage.objects.create(
-                    name=storage.name, contributor=user, json=storage.json
-                )
+                copied[storage.pk] = Storage.objects.create(name=storage.name, contributor=user, json=storage.json)
             copied[storage.pk].data.add(new)
             mapping[storage.pk] = copied[storage.pk].pk
         if mapping:
@@ -118,7 +116,9 @@ def _copy_data(
     if not_final:
         ids = ", ".join(map(str, sorted(not_final)))
         raise DuplicateError(f"Data object must have done or error status to be duplicated (ids: {ids}).")
-    kept = [d.collection for d in originals if keep_collection and d.collection_id and d.collection_id not in collections]
+    kept = [
+        d.collection for d in originals if keep_collection and d.collection_id and d.collection_id not in collections
+    ]
     kept += [d.entity for d in originals if keep_entity and d.entity_id and d.entity_id not in entities]
     _require_edit(user, kept)
 
@@ -152,7 +152,9 @@ def _copy_dependencies(mapping: dict[int, int]) -> None:
     )
     DataDependency.objects.bulk_create(
         [
-            DataDependency(parent_id=mapping.get(link.parent_id, link.parent_id), child_id=mapping[link.child_id], kind=link.kind)
+            DataDependency(
+                parent_id=mapping.get(link.parent_id, link.parent_id), child_id=mapping[link.child_id], kind=link.kind
+            )
             for link in links
         ]
         + [
@@ -178,14 +180,18 @@ def _copy_entities(originals: list[Entity], user, now, *, collections: dict[int,
         copies[old.pk] = new
     AnnotationValue.objects.bulk_create(
         [
-            AnnotationValue(entity=copies[value.entity_id], field_id=value.field_id, _value=value._value, contributor=user)
+            AnnotationValue(
+                entity=copies[value.entity_id], field_id=value.field_id, _value=value._value, contributor=user
+            )
             for value in AnnotationValue.objects.filter(entity_id__in=list(copies)).order_by("id")
         ]
     )
     return copies
 
 
-def duplicate_data(data_ids: list[int], user_id: int, *, inherit_collection: bool = False, inherit_entity: bool = False) -> list[int]:
+def duplicate_data(
+    data_ids: list[int], user_id: int, *, inherit_collection: bool = False, inherit_entity: bool = False
+) -> list[int]:
     """Copy Data objects; the copies are top-level unless they should stay in the originals' containers."""
     user = get_user_model().objects.get(pk=user_id)
     originals = list(_data_queryset().filter(pk__in=data_ids))

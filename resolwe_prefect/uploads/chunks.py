@@ -94,10 +94,16 @@ def parse_chunk(fields: Mapping[str, Any], length: int, max_total: int) -> Chunk
     chunk = Chunk(number=number, size=size, length=length, total=total)
     if chunk.end > total:
         raise ChunkError(
-            {"_chunkNumber": [f"Chunk {number} ({length} bytes at byte {chunk.offset}) ends past _totalSize ({total})."]}
+            {
+                "_chunkNumber": [
+                    f"Chunk {number} ({length} bytes at byte {chunk.offset}) ends past _totalSize ({total})."
+                ]
+            }
         )
     if chunk.end < total and length != size:
-        raise ChunkError({"file": [f"Only the last chunk may be shorter than _chunkSize ({size}); this one has {length}."]})
+        raise ChunkError(
+            {"file": [f"Only the last chunk may be shorter than _chunkSize ({size}); this one has {length}."]}
+        )
     if length == 0 and total > 0:
         raise ChunkError({"file": ["The chunk is empty."]})
     return chunk

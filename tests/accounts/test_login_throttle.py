@@ -87,7 +87,9 @@ def test_hostile_login_bodies_are_failed_logins_not_500(body):
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("rate, expected", [("10/5m", (10, 300)), ("10/m", (10, 60)), ("3/30s", (3, 30)), ("100/day", (100, 86400))])
+@pytest.mark.parametrize(
+    "rate, expected", [("10/5m", (10, 300)), ("10/m", (10, 60)), ("3/30s", (3, 30)), ("100/day", (100, 86400))]
+)
 def test_rates(rate, expected, settings):
     from resolwe_prefect.accounts.throttling import LoginFailureThrottle
 

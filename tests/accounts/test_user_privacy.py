@@ -44,7 +44,9 @@ def test_email_cannot_be_spelled_out_with_a_substring_filter(user_client, bob):
 
 def test_sharing_by_email_still_works(user_client, make_collection, bob):
     collection = make_collection()
-    response = user_client.post(f"/api/collection/{collection.pk}/permissions", {"users": {"bob@lab.org": "view"}}, format="json")
+    response = user_client.post(
+        f"/api/collection/{collection.pk}/permissions", {"users": {"bob@lab.org": "view"}}, format="json"
+    )
     assert response.status_code == 200, response.content
     bob_client = APIClient()
     bob_client.force_authenticate(bob)

@@ -31,7 +31,9 @@ def group(db):
 
 
 def test_patch_self(user_client, contributor):
-    response = user_client.patch(f"/api/user/{contributor.pk}", {"first_name": "Con", "email": "c@lab.org"}, format="json")
+    response = user_client.patch(
+        f"/api/user/{contributor.pk}", {"first_name": "Con", "email": "c@lab.org"}, format="json"
+    )
     assert response.status_code == 200, response.content
     assert response.json() == {
         "id": contributor.pk, "username": "contributor", "email": "c@lab.org", "first_name": "Con", "last_name": "",
@@ -74,7 +76,10 @@ def test_no_put_or_delete(user_client, contributor):
 
 
 def test_anonymous_cannot_patch(anon_client, contributor):
-    assert anon_client.patch(f"/api/user/{contributor.pk}", {"first_name": "A"}, format="json").status_code in (403, 404)
+    assert anon_client.patch(f"/api/user/{contributor.pk}", {"first_name": "A"}, format="json").status_code in (
+        403,
+        404,
+    )
 
 
 def test_user_payload_has_no_secrets(user_client, contributor):
@@ -91,7 +96,10 @@ def test_staff_adds_and_removes_members(admin_client, group, contributor, other)
     assert response.status_code == 200, response.content
     assert response.json() == {"id": group.pk, "name": "lab"}
     assert set(group.user_set.all()) == {contributor, other}
-    assert {u["username"] for u in admin_client.get("/api/user", {"groups": group.pk}).json()} == {"contributor", "other"}
+    assert {u["username"] for u in admin_client.get("/api/user", {"groups": group.pk}).json()} == {
+        "contributor",
+        "other",
+    }
 
     assert admin_client.post(f"{url}/remove_users", {"user_ids": [other.pk]}, format="json").status_code == 200
     assert list(group.user_set.all()) == [contributor]

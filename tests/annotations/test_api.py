@@ -17,7 +17,12 @@ def test_field_lookup_by_path(user_client, fields):
     assert page["count"] == 1
     field = page["results"][0]
     assert field["id"] == fields["general.species"].pk
-    assert field["group"] == {"id": fields["general.species"].group_id, "name": "general", "label": "general", "sort_order": 1}
+    assert field["group"] == {
+        "id": fields["general.species"].group_id,
+        "name": "general",
+        "label": "general",
+        "sort_order": 1,
+    }
     assert set(field) == {
         "id", "name", "label", "description", "type", "group", "sort_order", "validator_regex",
         "vocabulary", "required", "version",
@@ -38,7 +43,9 @@ def test_field_default_ordering_and_filters(anon_client, fields):
     assert {f["id"] for f in body} == set(ids[:2])
     assert [f["name"] for f in anon_client.get("/api/annotation_field?type=DATE").json()] == ["collected"]
     assert [f["name"] for f in anon_client.get("/api/annotation_field?ordering=-name&group__name=general").json()] == [
-        "species", "description", "age"
+        "species",
+        "description",
+        "age",
     ]
 
 
@@ -73,7 +80,12 @@ def test_set_annotation_fields_and_collection_filter(user_client, anon_client, c
     assert [f["id"] for f in user_client.get(f"/api/annotation_field?collection={collection.pk}").json()] == chosen[1:]
 
     assert anon_client.post(url, {"annotation_fields": []}, format="json").status_code == 403
-    assert user_client.post("/api/collection/999999/set_annotation_fields", {"annotation_fields": []}, format="json").status_code == 404
+    assert (
+        user_client.post(
+            "/api/collection/999999/set_annotation_fields", {"annotation_fields": []}, format="json"
+        ).status_code
+        == 404
+    )
     response = user_client.post(url, {"annotation_fields": [{"id": 999999}]}, format="json")
     assert response.status_code == 400
 
@@ -84,7 +96,12 @@ def test_post_value_is_an_upsert(user_client, contributor, entity, fields):
     response = user_client.post("/api/annotation_value", body, format="json")
     assert response.status_code == 201, response.json()
     first = response.json()
-    assert (first["entity"], first["field"], first["value"], first["label"]) == (entity.pk, field.pk, "hs", "Homo sapiens")
+    assert (first["entity"], first["field"], first["value"], first["label"]) == (
+        entity.pk,
+        field.pk,
+        "hs",
+        "Homo sapiens",
+    )
     assert first["contributor"]["username"] == "contributor"
     assert set(first) == {"id", "entity", "field", "value", "label", "created", "contributor"}
 
@@ -159,7 +176,10 @@ def test_bulk_create_update_and_delete(user_client, entity, other_entity, fields
     assert response.status_code == 400
     assert response.json() == {"non_field_errors": ["Duplicate annotation values for the same entity and field."]}
 
-    invalid = [{"field": age, "entity": entity.pk, "value": 33}, {"field": species, "entity": entity.pk, "value": "Nope"}]
+    invalid = [
+        {"field": age, "entity": entity.pk, "value": 33},
+        {"field": species, "entity": entity.pk, "value": "Nope"},
+    ]
     assert user_client.post("/api/annotation_value", invalid, format="json").status_code == 400
     assert services.entity_annotations(entity) == {"general.age": 31}
 

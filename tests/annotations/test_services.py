@@ -112,7 +112,12 @@ def test_command_is_idempotent_and_updates(db):
     call_command("annotation_fields", "--json", json.dumps(spec), stdout=StringIO())
     assert AnnotationGroup.objects.count() == 1 and AnnotationField.objects.count() == 1
     field = AnnotationField.objects.get()
-    assert (field.pk, field.type, field.label, field.vocabulary) == (ids["general.species"], "STRING", "species", {"Valid": "Valid"})
+    assert (field.pk, field.type, field.label, field.vocabulary) == (
+        ids["general.species"],
+        "STRING",
+        "species",
+        {"Valid": "Valid"},
+    )
 
     spec[0]["vocabulary"] = {"Valid": "Valid", "Other": "Other"}
     spec[0]["type"] = "string"
@@ -123,7 +128,14 @@ def test_command_is_idempotent_and_updates(db):
 
 def test_command_relabels_and_sets_entity_values(fields, entity, admin):
     out = StringIO()
-    call_command("annotation_fields", "--entity", str(entity.pk), "--values", '{"general.species": "hs", "general.age": 7}', stdout=out)
+    call_command(
+        "annotation_fields",
+        "--entity",
+        str(entity.pk),
+        "--values",
+        '{"general.species": "hs", "general.age": 7}',
+        stdout=out,
+    )
     assert services.entity_annotations(entity) == {"general.species": "hs", "general.age": 7}
     spec = [{"group": "general", "name": "species", "vocabulary": {"Valid": "Valid", "hs": "Human"}}]
     call_command("annotation_fields", "--json", json.dumps(spec), stdout=StringIO())

@@ -27,7 +27,10 @@ def test_login_sets_both_cookies(contributor, path, identifier):
 
 def test_login_json_body_and_failure(contributor):
     client = APIClient()
-    assert client.post("/rest-auth/login/", {"username": "contributor", "password": "pw"}, format="json").status_code == 200
+    assert (
+        client.post("/rest-auth/login/", {"username": "contributor", "password": "pw"}, format="json").status_code
+        == 200
+    )
     assert APIClient().post("/rest-auth/login/", {"email": "contributor", "password": "no"}).status_code == 400
 
 
@@ -50,8 +53,13 @@ def test_users_and_groups(user_client, admin, anon_client):
 def _chunk(client, content: bytes, number: int, size: int, total: int):
     return client.post(
         "/upload/",
-        {"file": SimpleUploadedFile("reads.fq", content), "_chunkNumber": number, "_chunkSize": size,
-         "_totalSize": total, "_currentChunkSize": len(content)},
+        {
+            "file": SimpleUploadedFile("reads.fq", content),
+            "_chunkNumber": number,
+            "_chunkSize": size,
+            "_totalSize": total,
+            "_currentChunkSize": len(content),
+        },
         format="multipart",
         HTTP_SESSION_ID="session-1",
         HTTP_X_FILE_UID="file-1",
@@ -60,7 +68,7 @@ def _chunk(client, content: bytes, number: int, size: int, total: int):
 
 def test_chunked_upload(user_client):
     payload = b"0123456789" * 3
-    responses = [_chunk(user_client, payload[i:i + 8], i // 8, 8, len(payload)) for i in range(0, len(payload), 8)]
+    responses = [_chunk(user_client, payload[i : i + 8], i // 8, 8, len(payload)) for i in range(0, len(payload), 8)]
     assert all(r.status_code == 200 for r in responses)
     handle = responses[-1].json()["files"][0]["temp"]
     assert upload_path(handle).read_bytes() == payload
@@ -90,8 +98,12 @@ def test_browse_listing_and_download(admin_client, stored):
     listing = admin_client.get(f"/data/{stored.pk}").json()
     by_name = {entry["name"]: entry for entry in listing}
     assert by_name["sub"]["type"] == "directory"
-    assert by_name["stdout.txt"] == {**by_name["stdout.txt"], "type": "file", "size": 6,
-                                     "md5": hashlib.md5(b"hello\n").hexdigest()}
+    assert by_name["stdout.txt"] == {
+        **by_name["stdout.txt"],
+        "type": "file",
+        "size": 6,
+        "md5": hashlib.md5(b"hello\n").hexdigest(),
+    }
     assert [e["name"] for e in admin_client.get(f"/data/{stored.pk}/sub/").json()] == ["a.txt"]
     assert [e["name"] for e in admin_client.get(f"/data/{stored.pk}/sub").json()] == ["a.txt"]
     response = admin_client.get(f"/data/{stored.pk}/stdout.txt")

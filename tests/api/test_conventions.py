@@ -44,8 +44,9 @@ def test_always_allowed_parameters(admin_client, make_data):
 def test_projection_descends_into_nested_and_json(admin_client, make_data, entity):
     make_data(entity=entity, collection=entity.collection, output={"out": "x", "other": 1})
     body = admin_client.get("/api/data?fields=id,entity__name,output__out,process__slug").json()
-    assert body == [{"id": body[0]["id"], "entity": {"name": "Sample one"}, "output": {"out": "x"},
-                     "process": {"slug": "test-min"}}]
+    assert body == [
+        {"id": body[0]["id"], "entity": {"name": "Sample one"}, "output": {"out": "x"}, "process": {"slug": "test-min"}}
+    ]
 
 
 def test_projection_whole_key_wins():

@@ -101,7 +101,9 @@ def test_container_rules(admin_client, make_data, admin, collection):
     assert response.status_code == 400
     assert response.json() == {"error": "Entity must belong to the same collection as data object."}
 
-    inside = make_data(collection=collection, entity=Entity.objects.create(name="I", contributor=admin, collection=collection))
+    inside = make_data(
+        collection=collection, entity=Entity.objects.create(name="I", contributor=admin, collection=collection)
+    )
     for body in ({"entity": None}, {"collection": None}):
         response = admin_client.patch(f"/api/data/{inside.pk}", body, format="json")
         assert response.json() == {"error": "Data object can not be removed from the container."}
@@ -198,7 +200,9 @@ def test_storage(admin_client, make_data, admin):
 def test_descriptor_dirty_and_invalid(admin_client, make_data, schema):
     data = make_data(descriptor_schema=schema)
     url = f"/api/data/{data.pk}"
-    assert admin_client.patch(url, {"descriptor": {"description": "x"}}, format="json").json()["descriptor_dirty"] is False
+    assert (
+        admin_client.patch(url, {"descriptor": {"description": "x"}}, format="json").json()["descriptor_dirty"] is False
+    )
     assert admin_client.patch(url, {"descriptor": {}}, format="json").json()["descriptor_dirty"] is True
     response = admin_client.patch(url, {"descriptor": {"description": 42}}, format="json")
     assert response.status_code == 400 and "descriptor" in response.json()

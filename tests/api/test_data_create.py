@@ -21,8 +21,13 @@ def services(monkeypatch):
 
 
 def test_create(admin_client, services, process, collection):
-    body = {"process": {"slug": "test-min"}, "input": {"value": 3}, "name": "Mine", "tags": ["t"],
-            "collection": {"id": collection.pk}}
+    body = {
+        "process": {"slug": "test-min"},
+        "input": {"value": 3},
+        "name": "Mine",
+        "tags": ["t"],
+        "collection": {"id": collection.pk},
+    }
     response = admin_client.post("/api/data", body, format="json")
     assert response.status_code == 201, response.content
     created = response.json()
@@ -33,8 +38,9 @@ def test_create(admin_client, services, process, collection):
 def test_create_errors_are_400(admin_client, services, process):
     response = admin_client.post("/api/data", {"input": {}}, format="json")
     assert response.status_code == 400
-    response = admin_client.post("/api/data", {"process": {"slug": "test-min"}, "process_resources": {"gpu": 1}},
-                                 format="json")
+    response = admin_client.post(
+        "/api/data", {"process": {"slug": "test-min"}, "process_resources": {"gpu": 1}}, format="json"
+    )
     assert response.status_code == 400
     process.is_active = False
     process.save()

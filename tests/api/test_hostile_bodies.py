@@ -134,7 +134,12 @@ def test_collections_and_entities_refuse_wrong_types(client, mine, resource, bod
     patched = client.patch(f"/api/{resource}/{target.pk}", body, format="json")
     assert patched.status_code == 400 and field in patched.json(), patched.content
     target.refresh_from_db()
-    assert {"name": target.name, "tags": target.tags, "settings": target.settings, "descriptor": target.descriptor} == before
+    assert {
+        "name": target.name,
+        "tags": target.tags,
+        "settings": target.settings,
+        "descriptor": target.descriptor,
+    } == before
     created = client.post(f"/api/{resource}", {"name": "new", **body}, format="json")
     assert created.status_code == 400 and field in created.json(), created.content
 
@@ -159,7 +164,12 @@ def test_data_patch_refuses_wrong_types(client, make_data, contributor):
 
 def test_relations_refuse_wrong_types(client, mine):
     collection, entity = mine
-    base = {"type": "group", "collection": {"id": collection.pk}, "category": "reps", "partitions": [{"entity": entity.pk}]}
+    base = {
+        "type": "group",
+        "collection": {"id": collection.pk},
+        "category": "reps",
+        "partitions": [{"entity": entity.pk}],
+    }
     from resolwe_prefect.relations.models import RelationType
 
     RelationType.objects.get_or_create(name="group")
@@ -184,7 +194,7 @@ def test_set_annotations_refuses_wrong_types(client, mine):
         f"/api/data?entity__in=1,{HUGE_TEXT}", f"/api/data?size__gt={HUGE_TEXT}", f"/api/data?owners={HUGE_TEXT}",
         f"/api/data?relation_id={HUGE_TEXT}", f"/api/collection?id={HUGE_TEXT}", f"/api/collection?entity_count={HUGE_TEXT}",
         f"/api/collection?descriptor_schema={HUGE_TEXT}", f"/api/entity?collection={HUGE_TEXT}",
-        f"/api/relation?entity={HUGE_TEXT}", f"/api/relation?entity=²", f"/api/annotation_value?entity={HUGE_TEXT}",
+        f"/api/relation?entity={HUGE_TEXT}", "/api/relation?entity=²", f"/api/annotation_value?entity={HUGE_TEXT}",
         f"/api/annotation_field?collection={HUGE_TEXT}", f"/api/user?id={HUGE_TEXT}", f"/api/user?groups={HUGE_TEXT}",
         f"/api/process?id={HUGE_TEXT}", f"/api/descriptorschema?id={HUGE_TEXT}", f"/api/group?id={HUGE_TEXT}",
         "/api/data?status__in=OK,%00", "/api/data?name=a%00b", "/api/relation?entity=1&label=%00",

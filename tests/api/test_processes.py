@@ -37,13 +37,37 @@ def test_type_is_a_prefix_match(admin_client, process):
 
 def test_process_fields(admin_client, process):
     body = admin_client.get(f"/api/process/{process.pk}").json()
-    for key in ["id", "slug", "name", "version", "type", "category", "is_active", "persistence",
-                "scheduling_class", "data_name", "entity_type", "entity_input", "entity_always_create",
-                "requirements", "run", "input_schema", "output_schema", "description", "contributor",
-                "current_user_permissions", "created", "modified"]:
+    for key in [
+        "id",
+        "slug",
+        "name",
+        "version",
+        "type",
+        "category",
+        "is_active",
+        "persistence",
+        "scheduling_class",
+        "data_name",
+        "entity_type",
+        "entity_input",
+        "entity_always_create",
+        "requirements",
+        "run",
+        "input_schema",
+        "output_schema",
+        "description",
+        "contributor",
+        "current_user_permissions",
+        "created",
+        "modified",
+    ]:
         assert key in body, key
-    assert body["contributor"] == {"id": process.contributor_id, "username": "admin", "first_name": "Ad",
-                                   "last_name": ""}
+    assert body["contributor"] == {
+        "id": process.contributor_id,
+        "username": "admin",
+        "first_name": "Ad",
+        "last_name": "",
+    }
 
 
 def test_create_superuser_only(admin_client, user_client):

@@ -94,10 +94,12 @@ def seeded(reader, admin) -> None:
         AnnotationField(name=f"f{i}", label=f"F{i}", type="STRING", group=annotation_groups[i % 5], sort_order=i)
         for i in range(COUNT)
     ])  # fmt: skip
-    AnnotationValue.objects.bulk_create([
-        AnnotationValue(entity=entity, field=field, _value={"value": "x", "label": "x"}, contributor=owner)
-        for entity, field in zip(entities, fields)
-    ])
+    AnnotationValue.objects.bulk_create(
+        [
+            AnnotationValue(entity=entity, field=field, _value={"value": "x", "label": "x"}, contributor=owner)
+            for entity, field in zip(entities, fields, strict=True)
+        ]
+    )
     get_user_model().objects.bulk_create(
         [get_user_model()(username=f"qc-user-{i}", email=f"qc-user-{i}@example.com") for i in range(COUNT)]
     )

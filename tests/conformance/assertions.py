@@ -11,8 +11,14 @@ from matching import equal, short, subset
 
 MODIFIERS = {"inferred", "optional", "note", "timing_sensitive"}
 SELECTORS = ("data", "entity_fixture", "registry", "registry_process", "registry_total", "count", "exists")
-LIST_ENDPOINTS = {"data": "/api/data", "entity": "/api/entity", "sample": "/api/entity", "collection": "/api/collection",
-                  "process": "/api/process", "descriptorschema": "/api/descriptorschema"}
+LIST_ENDPOINTS = {
+    "data": "/api/data",
+    "entity": "/api/entity",
+    "sample": "/api/entity",
+    "collection": "/api/collection",
+    "process": "/api/process",
+    "descriptorschema": "/api/descriptorschema",
+}
 
 
 class AssertionFailure(AssertionError):
@@ -28,7 +34,9 @@ def check_all(ctx: CaseContext, assertions: list[dict]) -> None:
             problem = str(error)
         if not problem:
             continue
-        selector = next((f"{s} {assertion[s]}" if s in ("data", "entity_fixture") else s for s in SELECTORS if s in assertion), "?")
+        selector = next(
+            (f"{s} {assertion[s]}" if s in ("data", "entity_fixture") else s for s in SELECTORS if s in assertion), "?"
+        )
         message = f"{selector}: {problem}"
         if assertion.get("inferred"):
             message += " [inferred]"
@@ -54,7 +62,9 @@ def check(ctx: CaseContext, assertion: dict) -> str | None:
                 return f"unknown data assertion key {key!r}"
             problem = handler(ctx, data, expected)
             if problem == "SKIP":
-                ctx.warnings.append(f"skipped: data {assertion['data']} {key} (dependency kinds are not exposed by the API)")
+                ctx.warnings.append(
+                    f"skipped: data {assertion['data']} {key} (dependency kinds are not exposed by the API)"
+                )
                 continue
             if problem:
                 return problem
@@ -75,12 +85,24 @@ def _entity_fixture(ctx: CaseContext, name: str, keys: dict) -> str | None:
             problem = subset(resolve(ctx, expected), actual, "annotations")
         elif key == "annotation_count":
             actual = entity_annotations(ctx, entity["id"])
-            problem = None if len(actual) == expected else f"annotation_count: expected {expected}, got {len(actual)} ({short(actual)})"
+            problem = (
+                None
+                if len(actual) == expected
+                else f"annotation_count: expected {expected}, got {len(actual)} ({short(actual)})"
+            )
         elif key == "collection":
             want = None if expected is None else ctx.id_of(expected)
-            problem = None if ref_id(entity.get("collection")) == want else f"collection: expected {expected}, got {short(entity.get('collection'))}"
+            problem = (
+                None
+                if ref_id(entity.get("collection")) == want
+                else f"collection: expected {expected}, got {short(entity.get('collection'))}"
+            )
         elif key == "tags":
-            problem = None if sorted(entity.get("tags") or []) == sorted(expected) else f"tags: expected {expected}, got {entity.get('tags')}"
+            problem = (
+                None
+                if sorted(entity.get("tags") or []) == sorted(expected)
+                else f"tags: expected {expected}, got {entity.get('tags')}"
+            )
         elif key in entity:
             problem = subset(resolve(ctx, expected), entity[key], key)
         else:

@@ -20,14 +20,18 @@ class Client:
         self.session.headers["Accept"] = "application/json"
         if username is not None:
             response = self.session.post(
-                f"{self.base_url}/rest-auth/login/", data={"email": username, "password": password}, timeout=REQUEST_TIMEOUT
+                f"{self.base_url}/rest-auth/login/",
+                data={"email": username, "password": password},
+                timeout=REQUEST_TIMEOUT,
             )
             if response.status_code != 200:
                 raise RuntimeError(f"login as {username} failed ({response.status_code}): {response.text[:300]}")
             self.session.headers["X-CSRFToken"] = self.session.cookies.get("csrftoken", "")
             self.session.headers["Referer"] = self.base_url
 
-    def request(self, method: str, path: str, body=None, params=None, timeout: float = REQUEST_TIMEOUT) -> requests.Response:
+    def request(
+        self, method: str, path: str, body=None, params=None, timeout: float = REQUEST_TIMEOUT
+    ) -> requests.Response:
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         kwargs = {"params": params, "timeout": max(1.0, timeout)}
         if body is not None:
@@ -52,8 +56,12 @@ class Client:
         response = self.session.post(
             f"{self.base_url}/upload/",
             files={"file": (path.name, content)},
-            data={"_chunkSize": max(len(content), 1), "_totalSize": len(content), "_chunkNumber": 0,
-                  "_currentChunkSize": len(content)},
+            data={
+                "_chunkSize": max(len(content), 1),
+                "_totalSize": len(content),
+                "_chunkNumber": 0,
+                "_currentChunkSize": len(content),
+            },
             headers={"Session-Id": str(uuid.uuid4()), "X-File-Uid": str(uuid.uuid4())},
             timeout=REQUEST_TIMEOUT,
         )

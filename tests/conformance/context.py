@@ -13,8 +13,13 @@ from stack import PASSWORDS, Stack
 FINAL = {"OK", "ER", "DR"}
 # Where a bound object of each kind is read (for `{ref: x, attr: ...}` and `{fmt: ...}`).
 ENDPOINTS = {
-    "data": "/api/data", "collection": "/api/collection", "entity": "/api/entity", "process": "/api/process",
-    "storage": "/api/storage", "descriptorschema": "/api/descriptorschema", "sample": "/api/entity",
+    "data": "/api/data",
+    "collection": "/api/collection",
+    "entity": "/api/entity",
+    "process": "/api/process",
+    "storage": "/api/storage",
+    "descriptorschema": "/api/descriptorschema",
+    "sample": "/api/entity",
 }
 
 

@@ -17,7 +17,7 @@ class Corpus:
     python_slugs: set[str] = field(default_factory=set)
 
     @classmethod
-    def load(cls, root: Path) -> "Corpus":
+    def load(cls, root: Path) -> Corpus:
         root = Path(root).resolve()
         corpus = cls(root)
         for path in sorted((root / "cases").glob("*.yaml")):

@@ -20,7 +20,11 @@ def ref_id(value):
 def _field(name):
     def check(ctx, data, expected):
         expected = resolve(ctx, expected)
-        return None if equal(expected, data.get(name)) else f"{name}: expected {short(expected)}, got {short(data.get(name))}"
+        return (
+            None
+            if equal(expected, data.get(name))
+            else f"{name}: expected {short(expected)}, got {short(data.get(name))}"
+        )
 
     return check
 
@@ -60,8 +64,11 @@ def _tags(ctx, data, expected):
 def _name_check(kind):
     def check(ctx, data, expected):
         name = data.get("name") or ""
-        ok = {"startswith": lambda: name.startswith(expected), "endswith": lambda: name.endswith(expected),
-              "length": lambda: len(name) == expected}[kind]()
+        ok = {
+            "startswith": lambda: name.startswith(expected),
+            "endswith": lambda: name.endswith(expected),
+            "length": lambda: len(name) == expected,
+        }[kind]()
         shown = f"length {len(name)} ({name!r})" if kind == "length" else repr(name)
         return None if ok else f"name_{kind}: expected {expected!r}, got {shown}"
 
@@ -148,7 +155,9 @@ def _annotation_count(ctx, data, expected):
     if entity_id is None:
         return None if expected == 0 else "annotation_count: the object has no entity"
     actual = entity_annotations(ctx, entity_id)
-    return None if len(actual) == expected else f"annotation_count: expected {expected}, got {len(actual)} {short(actual)}"
+    return (
+        None if len(actual) == expected else f"annotation_count: expected {expected}, got {len(actual)} {short(actual)}"
+    )
 
 
 def _relatives(kind):
@@ -183,7 +192,11 @@ def _started_after(ctx, data, expected):
     started, finished = _time(data.get("started")), _time(other.get("finished"))
     if started is None or finished is None:
         return f"started_after_finished_of {expected}: started={data.get('started')}, other finished={other.get('finished')}"
-    return None if started > finished else f"started ({data['started']}) is not after {expected} finished ({other['finished']})"
+    return (
+        None
+        if started > finished
+        else f"started ({data['started']}) is not after {expected} finished ({other['finished']})"
+    )
 
 
 def _files(ctx, data, expected):
@@ -225,7 +238,11 @@ def _compare_file(ctx, data, path, corpus_file, compression):
     wanted = (ctx.corpus.root / "files" / corpus_file).read_bytes()
     if compression == "gzip":
         actual, wanted = files.maybe_gunzip(actual), files.maybe_gunzip(wanted)
-    return None if actual == wanted else f"{path} ({len(actual)} bytes) differs from files/{corpus_file} ({len(wanted)} bytes)"
+    return (
+        None
+        if actual == wanted
+        else f"{path} ({len(actual)} bytes) differs from files/{corpus_file} ({len(wanted)} bytes)"
+    )
 
 
 def _file_matches(ctx, data, spec):
@@ -237,7 +254,7 @@ def _files_match(ctx, data, spec):
     value = (data.get("output") or {}).get(spec["field"])
     if not isinstance(value, list) or len(value) != len(spec["files"]):
         return f"files_match {spec['field']}: expected {len(spec['files'])} files, got {short(value)}"
-    for item, corpus_file in zip(value, spec["files"]):
+    for item, corpus_file in zip(value, spec["files"], strict=True):
         problem = _compare_file(ctx, data, (item or {}).get("file"), corpus_file, spec.get("compression"))
         if problem:
             return f"files_match {spec['field']}: {problem}"
@@ -306,27 +323,59 @@ def _storage(ctx, data, spec):
 def _storage_count(ctx, data, expected):
     response = ctx.client().request("GET", "/api/storage", params={"data": data["id"]})
     if response.status_code != 200 or not isinstance(response.json(), list):
-        return f"storage_count: Storage objects of a Data object are not listed by the API (HTTP {response.status_code})"
+        return (
+            f"storage_count: Storage objects of a Data object are not listed by the API (HTTP {response.status_code})"
+        )
     owned = [s for s in response.json() if data["id"] in [ref_id(d) for d in s.get("data") or []]]
     return None if len(owned) == expected else f"storage_count: expected {expected}, got {len(owned)}"
 
 
 DATA_KEYS = {
     "status": _status,
-    **{k: _field(k) for k in ("name", "slug", "process_rc", "process_progress", "process_cores",
-                              "process_memory", "checksum", "descriptor_dirty", "process_resources")},
-    "name_startswith": _name_check("startswith"), "name_endswith": _name_check("endswith"),
-    "name_length": _name_check("length"), "tags": _tags,
-    "input": _subset_of("input"), "output": _subset_of("output"), "descriptor": _subset_of("descriptor"),
+    **{
+        k: _field(k)
+        for k in (
+            "name",
+            "slug",
+            "process_rc",
+            "process_progress",
+            "process_cores",
+            "process_memory",
+            "checksum",
+            "descriptor_dirty",
+            "process_resources",
+        )
+    },
+    "name_startswith": _name_check("startswith"),
+    "name_endswith": _name_check("endswith"),
+    "name_length": _name_check("length"),
+    "tags": _tags,
+    "input": _subset_of("input"),
+    "output": _subset_of("output"),
+    "descriptor": _subset_of("descriptor"),
     "process": _subset_of("process"),
-    "input_absent": _absent("input"), "output_absent": _absent("output"),
-    "process_error": _list("process_error"), "process_warning": _list("process_warning"),
+    "input_absent": _absent("input"),
+    "output_absent": _absent("output"),
+    "process_error": _list("process_error"),
+    "process_warning": _list("process_warning"),
     "process_info": _list("process_info"),
-    "collection": _collection, "entity": _entity, "annotations": _annotations, "annotation_count": _annotation_count,
-    "parents": _relatives("parents"), "children": _relatives("children"), "children_count": _children_count,
-    "dependency_kinds": _skip, "children_dependency_kinds": _skip,
+    "collection": _collection,
+    "entity": _entity,
+    "annotations": _annotations,
+    "annotation_count": _annotation_count,
+    "parents": _relatives("parents"),
+    "children": _relatives("children"),
+    "children_count": _children_count,
+    "dependency_kinds": _skip,
+    "children_dependency_kinds": _skip,
     "started_after_finished_of": _started_after,
-    "files": _files, "file_contents": _file_contents, "file_matches": _file_matches, "files_match": _files_match,
-    "output_file_exists": _output_file_exists, "dir_structure": _dir_structure,
-    "dir_matches_archive": _dir_matches_archive, "storage": _storage, "storage_count": _storage_count,
+    "files": _files,
+    "file_contents": _file_contents,
+    "file_matches": _file_matches,
+    "files_match": _files_match,
+    "output_file_exists": _output_file_exists,
+    "dir_structure": _dir_structure,
+    "dir_matches_archive": _dir_matches_archive,
+    "storage": _storage,
+    "storage_count": _storage_count,
 }

@@ -11,8 +11,10 @@ from matching import short
 def _manage(ctx: CaseContext, *args: str) -> str:
     result = ctx.stack.manage(*args, timeout=min(120, ctx.remaining()))
     if result.returncode != 0:
-        raise AssertionError(f"manage {args[0]} failed (exit {result.returncode}): "
-                             f"{short((result.stderr or result.stdout).strip()[-400:], 400)}")
+        raise AssertionError(
+            f"manage {args[0]} failed (exit {result.returncode}): "
+            f"{short((result.stderr or result.stdout).strip()[-400:], 400)}"
+        )
     return result.stdout
 
 
@@ -32,15 +34,20 @@ def collections(ctx: CaseContext, items: list[dict]) -> None:
             body["descriptor"] = item["descriptor"]
         response = ctx.client().request("POST", "/api/collection", body)
         if response.status_code != 201:
-            raise AssertionError(f"fixture collection {item['name']}: HTTP {response.status_code}: {short(response.text, 300)}")
+            raise AssertionError(
+                f"fixture collection {item['name']}: HTTP {response.status_code}: {short(response.text, 300)}"
+            )
         ctx.bind(item["name"], "collection", response.json()["id"])
 
 
 def annotation_field_id(ctx: CaseContext, key: str) -> int:
     group, _, name = key.partition(".")
     found = ctx.client().list("/api/annotation_field", params={"name": name, "group__name": group})
-    found = [f for f in found if f.get("name") == name and
-             (not isinstance(f.get("group"), dict) or f["group"].get("name") == group)]
+    found = [
+        f
+        for f in found
+        if f.get("name") == name and (not isinstance(f.get("group"), dict) or f["group"].get("name") == group)
+    ]
     if len(found) != 1:
         raise AssertionError(f"annotation field {key}: {len(found)} matches")
     return int(found[0]["id"])
@@ -58,14 +65,18 @@ def entities(ctx: CaseContext, items: list[dict]) -> None:
             body["descriptor_schema"] = {"slug": item["descriptor_schema"]}
         response = ctx.client().request("POST", "/api/entity", body)
         if response.status_code != 201:
-            raise AssertionError(f"fixture entity {item['name']}: HTTP {response.status_code}: {short(response.text, 300)}")
+            raise AssertionError(
+                f"fixture entity {item['name']}: HTTP {response.status_code}: {short(response.text, 300)}"
+            )
         entity_id = response.json()["id"]
         ctx.bind(item["name"], "entity", entity_id)
         for key, value in (item.get("annotations") or {}).items():
             body = {"field": annotation_field_id(ctx, key), "entity": entity_id, "value": value}
             response = ctx.client().request("POST", "/api/annotation_value", body)
             if response.status_code not in (200, 201):
-                raise AssertionError(f"annotation {key} on {item['name']}: HTTP {response.status_code}: {short(response.text, 300)}")
+                raise AssertionError(
+                    f"annotation {key} on {item['name']}: HTTP {response.status_code}: {short(response.text, 300)}"
+                )
 
 
 def secrets(ctx: CaseContext, items: list[dict]) -> None:

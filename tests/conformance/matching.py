@@ -15,12 +15,16 @@ def equal(expected, actual) -> bool:
     if isinstance(expected, bool) or isinstance(actual, bool):
         return isinstance(expected, bool) and isinstance(actual, bool) and expected == actual
     if isinstance(expected, dict):
-        return isinstance(actual, dict) and expected.keys() == actual.keys() and all(
-            equal(v, actual[k]) for k, v in expected.items()
+        return (
+            isinstance(actual, dict)
+            and expected.keys() == actual.keys()
+            and all(equal(v, actual[k]) for k, v in expected.items())
         )
     if isinstance(expected, list):
-        return isinstance(actual, list) and len(expected) == len(actual) and all(
-            equal(e, a) for e, a in zip(expected, actual)
+        return (
+            isinstance(actual, list)
+            and len(expected) == len(actual)
+            and all(equal(e, a) for e, a in zip(expected, actual, strict=True))
         )
     if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
         # An expected integer needs an integer; an expected float accepts any equal number.
@@ -36,7 +40,11 @@ def subset(expected, actual, path: str = "") -> str | None:
             return f"{where}: expected a mapping, got {short(actual)}"
         for key, value in expected.items():
             if key not in actual:
-                return f"{where}.{key}: missing (expected {short(value)})" if path else f"{key}: missing (expected {short(value)})"
+                return (
+                    f"{where}.{key}: missing (expected {short(value)})"
+                    if path
+                    else f"{key}: missing (expected {short(value)})"
+                )
             problem = subset(value, actual[key], f"{path}.{key}" if path else str(key))
             if problem:
                 return problem
@@ -44,7 +52,7 @@ def subset(expected, actual, path: str = "") -> str | None:
     if isinstance(expected, list):
         if not isinstance(actual, list) or len(actual) != len(expected):
             return f"{where}: expected {short(expected)}, got {short(actual)}"
-        for index, (e, a) in enumerate(zip(expected, actual)):
+        for index, (e, a) in enumerate(zip(expected, actual, strict=True)):
             problem = subset(e, a, f"{path}[{index}]")
             if problem:
                 return problem
@@ -72,16 +80,10 @@ def list_matcher(spec: dict, actual, label: str) -> str | None:
         entry = actual[index]
         text = entry if isinstance(entry, str) else json.dumps(entry)
         for kind, value in checks.items():
-            ok = {
-                "equals": lambda: equal(value, entry),
-                "contains": lambda: value in text,
-                "startswith": lambda: text.startswith(value),
-                "endswith": lambda: text.endswith(value),
-                "length": lambda: len(text) == value,
-            }.get(kind)
+            ok = _item_check(kind, value, entry, text)
             if ok is None:
                 return f"{label}[{index}]: unknown check {kind!r}"
-            if not ok():
+            if not ok:
                 shown = f"length {len(text)}" if kind == "length" else short(entry)
                 return f"{label}[{index}]: expected {kind} {short(value)}, got {shown}"
     return None
@@ -105,3 +107,18 @@ def body_text(response) -> str:
         elif isinstance(item, list):
             stack.extend(item)
     return "\n".join(texts)
+
+
+def _item_check(kind: str, value, entry, text: str) -> bool | None:
+    """One check of a list item (``None`` for a check this runner does not know)."""
+    if kind == "equals":
+        return equal(value, entry)
+    if kind == "contains":
+        return value in text
+    if kind == "startswith":
+        return text.startswith(value)
+    if kind == "endswith":
+        return text.endswith(value)
+    if kind == "length":
+        return len(text) == value
+    return None

@@ -56,10 +56,14 @@ def check_outcomes(result: dict, expected: dict | None) -> str | None:
         if wrong:
             detail = "; ".join(filter(None, [wrong[0].get("message", "")] + list(wrong[0].get("errors") or [])))
             return f"register {key}: expected {wanted}, got {wrong[0].get('outcome')} ({short(detail, 200)})"
-    text = result["text"] + "\n" + "\n".join(
-        str(o.get("message", "")) + "\n" + "\n".join(map(str, o.get("errors") or [])) for o in outcomes
+    text = (
+        result["text"]
+        + "\n"
+        + "\n".join(str(o.get("message", "")) + "\n" + "\n".join(map(str, o.get("errors") or [])) for o in outcomes)
     )
     for needle in expected.get("messages_contain") or []:
         if needle not in text:
-            return f"register: no message contains {needle!r}; messages {short([o.get('message') for o in outcomes], 300)}"
+            return (
+                f"register: no message contains {needle!r}; messages {short([o.get('message') for o in outcomes], 300)}"
+            )
     return None

@@ -21,8 +21,15 @@ sys.path[:0] = [str(HERE), str(HERE.parents[1])]
 # What this implementation supports, per backend (README "Capabilities").
 CAPABILITIES = {
     "local": {"terminate-hook", "engine-harness", "settings", "memory-limits", "network-isolation"},
-    "docker": {"terminate-hook", "engine-harness", "settings", "memory-limits", "network-isolation",
-               "container-executor", "docker-image"},
+    "docker": {
+        "terminate-hook",
+        "engine-harness",
+        "settings",
+        "memory-limits",
+        "network-isolation",
+        "container-executor",
+        "docker-image",
+    },
 }
 CASE_TIMEOUT = 300
 
@@ -40,8 +47,9 @@ def missing_capabilities(case: dict, backend: str) -> list[str]:
     return sorted(set(case.get("requires") or []) - CAPABILITIES[backend])
 
 
-def run_case(case: dict, corpus: Corpus, stack: Stack, clients: dict, tmp: Path, timeout: float,
-             warnings: list[str]) -> None:
+def run_case(
+    case: dict, corpus: Corpus, stack: Stack, clients: dict, tmp: Path, timeout: float, warnings: list[str]
+) -> None:
     """Run one case; raises AssertionError (or CaseTimeout) on failure; warnings go to `warnings`."""
     settings = map_modules(case.get("settings")) if case.get("settings") else None
     if case.get("engine_checks") is not None and not case.get("steps"):
@@ -61,8 +69,10 @@ def run_case(case: dict, corpus: Corpus, stack: Stack, clients: dict, tmp: Path,
         rejected = [o for o in result["outcomes"] if o.get("outcome") == "rejected"]
         if rejected:
             first = rejected[0]
-            raise AssertionError(f"register: {first.get('slug')}@{first.get('version')} rejected: "
-                                 f"{first.get('message')} {first.get('errors') or ''}".strip())
+            raise AssertionError(
+                f"register: {first.get('slug')}@{first.get('version')} rejected: "
+                f"{first.get('message')} {first.get('errors') or ''}".strip()
+            )
     create_all(ctx, case.get("fixtures"))
     run_steps(ctx, case.get("steps") or [])
     check_all(ctx, case.get("expect") or [])

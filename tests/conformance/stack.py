@@ -66,8 +66,11 @@ class Stack:
 
     def env(self, settings: dict | None = None) -> dict:
         # Nothing of the caller's own configuration leaks into the throwaway stack.
-        inherited = {k: v for k, v in os.environ.items()
-                     if not k.startswith(("RESOLWE_PREFECT_", "FLOW_", "DJANGO_", "PREFECT_", "DATABASE_"))}
+        inherited = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("RESOLWE_PREFECT_", "FLOW_", "DJANGO_", "PREFECT_", "DATABASE_"))
+        }
         env = {
             **inherited,
             "RESOLWE_PREFECT_HOME": str(self.home),
@@ -77,7 +80,9 @@ class Stack:
             "PREFECT_API_URL": self.prefect_api,
             "PREFECT_HOME": str(self.tmp / "prefect-client"),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PYTHONPATH": os.pathsep.join([*self.extra_pythonpath, str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+            "PYTHONPATH": os.pathsep.join([*self.extra_pythonpath, str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(
+                os.pathsep
+            ),
         }
         env.pop("RESOLWE_PREFECT_SETTINGS", None)
         if settings:
@@ -101,8 +106,11 @@ class Stack:
         env.pop("PREFECT_API_URL", None)
         self.prefect = subprocess.Popen(
             prefect_server_command(self.prefect_port),  # the server ``up`` starts
-            env=env, stdout=open(prefect_home / "server.log", "ab"), stderr=subprocess.STDOUT,
-            start_new_session=True, cwd=self.tmp,
+            env=env,
+            stdout=open(prefect_home / "server.log", "ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=self.tmp,
         )
         self._wait_http(f"{self.prefect_api}/health", 180, self.prefect, "the Prefect server")
         self.start_up(None)
@@ -114,8 +122,11 @@ class Stack:
         log = self.tmp / "up.log"
         self.up_process = subprocess.Popen(
             [str(VENV_BIN / "resolwe-prefect"), "up", "--port", str(self.api_port)],
-            env=self.env(settings), stdout=open(log, "ab"), stderr=subprocess.STDOUT,
-            start_new_session=True, cwd=REPO,
+            env=self.env(settings),
+            stdout=open(log, "ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=REPO,
         )
         self.settings = settings
         deadline = time.monotonic() + 240
@@ -164,7 +175,11 @@ class Stack:
     def manage(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
         return subprocess.run(
             [str(VENV_BIN / "resolwe-prefect"), "manage", *args],
-            env=self.env(self.settings), capture_output=True, text=True, timeout=timeout, cwd=REPO,
+            env=self.env(self.settings),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=REPO,
         )
 
     def ensure_users(self) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import requests
-
 from assertions import check_all
 from context import FINAL, CaseContext
 from markers import resolve, resolve_body, substitute_path
@@ -77,7 +76,9 @@ def _create(ctx: CaseContext, step: dict, path: str = "/api/data", name_key: str
         raise AssertionError(f"HTTP {response.status_code}: {short(response.text, 300)}")
     data = response.json()
     if "same_as" in expected and data["id"] != ctx.id_of(expected["same_as"]):
-        raise AssertionError(f"expected the object {expected['same_as']} ({ctx.id_of(expected['same_as'])}), got {data['id']}")
+        raise AssertionError(
+            f"expected the object {expected['same_as']} ({ctx.id_of(expected['same_as'])}), got {data['id']}"
+        )
     for other in expected.get("different_from") or []:
         if data["id"] == ctx.id_of(other):
             raise AssertionError(f"expected an object different from {other}, got the same id {data['id']}")
@@ -97,7 +98,10 @@ def _wait(ctx: CaseContext, name: str, spec) -> None:
     elif isinstance(spec, dict) and "settle" in spec:
         _sleep(ctx, float(spec["settle"]))
     elif isinstance(spec, dict) and "until_status" in spec:
-        wanted, deadline = spec["until_status"], time.monotonic() + min(float(spec.get("timeout", DEFAULT_WAIT)), ctx.remaining())
+        wanted, deadline = (
+            spec["until_status"],
+            time.monotonic() + min(float(spec.get("timeout", DEFAULT_WAIT)), ctx.remaining()),
+        )
         seen = []
         while True:
             status = ctx.data(name)["status"]
@@ -108,7 +112,9 @@ def _wait(ctx: CaseContext, name: str, spec) -> None:
             if status in FINAL:
                 raise AssertionError(f"{name} never reached {wanted}; statuses seen {seen}")
             if time.monotonic() > deadline:
-                raise AssertionError(f"{name} did not reach {wanted} within {spec.get('timeout', DEFAULT_WAIT)} s; statuses seen {seen}")
+                raise AssertionError(
+                    f"{name} did not reach {wanted} within {spec.get('timeout', DEFAULT_WAIT)} s; statuses seen {seen}"
+                )
             time.sleep(POLL)
     else:
         raise AssertionError(f"unknown wait {spec!r}")
@@ -164,8 +170,10 @@ def wait_final_all(ctx: CaseContext, timeout: float = DEFAULT_WAIT) -> None:
         if not pending:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"{len(pending)} objects not final after {timeout:.0f} s: "
-                                 f"{[(d['id'], d['status']) for d in pending[:10]]}")
+            raise AssertionError(
+                f"{len(pending)} objects not final after {timeout:.0f} s: "
+                f"{[(d['id'], d['status']) for d in pending[:10]]}"
+            )
         time.sleep(max(POLL, 0.25))
 
 
@@ -179,8 +187,14 @@ def _wait_final_all_step(ctx: CaseContext, step: dict) -> None:
 
 def _register(ctx: CaseContext, step: dict) -> None:
     spec = step["register"] or {}
-    result = register(ctx, spec.get("processes") or [], spec.get("files") or [], spec.get("descriptors") or [],
-                      bool(spec.get("force")), bool(spec.get("retire")))
+    result = register(
+        ctx,
+        spec.get("processes") or [],
+        spec.get("files") or [],
+        spec.get("descriptors") or [],
+        bool(spec.get("force")),
+        bool(spec.get("retire")),
+    )
     problem = check_outcomes(result, step.get("expect"))
     if problem:
         raise AssertionError(problem)
@@ -194,8 +208,10 @@ def _api(ctx: CaseContext, step: dict) -> None:
     response = ctx.client(actor).request(spec.get("method", "GET"), path, body, timeout=min(60, ctx.remaining()))
     expected = step.get("expect_response") or {}
     if "http_status" in expected and response.status_code != expected["http_status"]:
-        raise AssertionError(f"{spec.get('method', 'GET')} {path}: expected HTTP {expected['http_status']}, "
-                             f"got {response.status_code}: {short(response.text, 300)}")
+        raise AssertionError(
+            f"{spec.get('method', 'GET')} {path}: expected HTTP {expected['http_status']}, "
+            f"got {response.status_code}: {short(response.text, 300)}"
+        )
     soft = expected.get("soft")
     problems = []
     if "body_subset" in expected:
@@ -227,14 +243,18 @@ def _find(ctx: CaseContext, step: dict) -> None:
     deadline = time.monotonic() + min(15, ctx.remaining())
     while True:
         children = ctx.client().list(f"/api/data/{parent}/children")
-        found = [c for c in children if "process" not in query or (c.get("process") or {}).get("slug") == query["process"]]
+        found = [
+            c for c in children if "process" not in query or (c.get("process") or {}).get("slug") == query["process"]
+        ]
         if len(found) == wanted or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     if len(found) != wanted:
         slugs = [(c.get("process") or {}).get("slug") for c in children]
-        raise AssertionError(f"expected {wanted} children of {query['child_of']} with process {query.get('process')}, "
-                             f"found {len(found)} (children: {slugs})")
+        raise AssertionError(
+            f"expected {wanted} children of {query['child_of']} with process {query.get('process')}, "
+            f"found {len(found)} (children: {slugs})"
+        )
     if wanted == 1:
         ctx.bind(step["find"], "data", found[0]["id"])
 
@@ -250,14 +270,22 @@ def _terminate(ctx: CaseContext, step: dict) -> None:
         raise AssertionError(f"{step['terminate']} has no flow_run_id (status {data.get('status')})")
     response = requests.post(
         f"{ctx.stack.prefect_api}/flow_runs/{flow_run_id}/set_state",
-        json={"state": {"type": "CANCELLING", "name": "Cancelling"}, "force": True}, timeout=30,
+        json={"state": {"type": "CANCELLING", "name": "Cancelling"}, "force": True},
+        timeout=30,
     )
     if response.status_code >= 300:
         raise AssertionError(f"Prefect set_state answered {response.status_code}: {short(response.text, 200)}")
 
 
 HANDLERS = {
-    "create": _create, "get_or_create": _get_or_create, "register": _register, "api": _api, "find": _find,
-    "check": _check, "terminate": _terminate, "wait_final": _wait_final, "wait_final_all": _wait_final_all_step,
+    "create": _create,
+    "get_or_create": _get_or_create,
+    "register": _register,
+    "api": _api,
+    "find": _find,
+    "check": _check,
+    "terminate": _terminate,
+    "wait_final": _wait_final,
+    "wait_final_all": _wait_final_all_step,
     "sleep": lambda ctx, step: _sleep(ctx, float(step["sleep"])),
 }

@@ -54,7 +54,9 @@ def test_conformance_corpus(backend, capsys):
         print(f"\n[conformance, {backend} backend]\n" + result.stdout)
         if result.returncode not in (0, 1):
             print(result.stderr, file=sys.stderr)
-    summary = [line for line in result.stdout.splitlines() if re.fullmatch(r"\d+ passed, \d+ failed, \d+ skipped", line)]
+    summary = [
+        line for line in result.stdout.splitlines() if re.fullmatch(r"\d+ passed, \d+ failed, \d+ skipped", line)
+    ]
     assert summary, f"the runner printed no summary line (exit {result.returncode})"
     failed = {line.split()[1].rstrip(":") for line in result.stdout.splitlines() if line.startswith("FAIL ")}
     unexpected = sorted(failed - KNOWN_FAILURES.keys())

@@ -31,7 +31,10 @@ def test_cost_does_not_grow_with_siblings(contributor):
     counts = []
     for total in (2, 200):
         Collection.objects.bulk_create(
-            [Collection(name="Many", slug=f"many-{i}" if i > 1 else "many", contributor=contributor) for i in range(1, total + 1)]
+            [
+                Collection(name="Many", slug=f"many-{i}" if i > 1 else "many", contributor=contributor)
+                for i in range(1, total + 1)
+            ]
         )
         with CaptureQueriesContext(connection) as queries:
             core_models.unique_slug(Collection, "Many")

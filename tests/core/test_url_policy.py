@@ -138,6 +138,8 @@ def test_public_addresses_have_no_reason():
     assert non_public_reason(ipaddress.ip_address("::ffff:8.8.8.8")) is None
 
 
-@pytest.mark.parametrize("value, expected", [("http://x/", True), ("s3://b/k", True), ("abc123", False), ("/tmp/x", False)])
+@pytest.mark.parametrize(
+    "value, expected", [("http://x/", True), ("s3://b/k", True), ("abc123", False), ("/tmp/x", False)]
+)
 def test_looks_like_url(value, expected):
     assert looks_like_url(value) is expected

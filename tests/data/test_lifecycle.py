@@ -14,7 +14,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def chain(admin):
     make_process(admin, "source")
-    make_process(admin, "sink", inputs=[{"name": "a", "label": "A", "type": "data:"}, {"name": "b", "label": "B", "type": "data:"}])
+    make_process(
+        admin,
+        "sink",
+        inputs=[{"name": "a", "label": "A", "type": "data:"}, {"name": "b", "label": "B", "type": "data:"}],
+    )
     return admin
 
 

@@ -113,7 +113,11 @@ def _upload(owner, handle, *, complete=True):
 
     upload_path(handle).write_bytes(b"secret")
     return Upload.objects.create(
-        handle=handle, owner=owner, total_size=6, size=6 if complete else 3, completed=timezone.now() if complete else None
+        handle=handle,
+        owner=owner,
+        total_size=6,
+        size=6 if complete else 3,
+        completed=timezone.now() if complete else None,
     )
 
 
@@ -131,8 +135,12 @@ def test_file_temp_must_be_an_upload_of_the_caller(admin, contributor):
     _upload(admin, "a" * 32)
     (message,) = _refused(contributor, "upload-like", {"file": "x.txt", "file_temp": "a" * 32})
     assert message == f"Upload {'a' * 32!r} does not exist."  # like an unknown one: no existence leak
-    assert _refused(contributor, "upload-like", {"file": "x", "file_temp": "b" * 32}) == [f"Upload {'b' * 32!r} does not exist."]
-    assert create_data(user=admin, process_ref={"slug": "upload-like"}, input={"src": {"file": "x", "file_temp": "a" * 32}})
+    assert _refused(contributor, "upload-like", {"file": "x", "file_temp": "b" * 32}) == [
+        f"Upload {'b' * 32!r} does not exist."
+    ]
+    assert create_data(
+        user=admin, process_ref={"slug": "upload-like"}, input={"src": {"file": "x", "file_temp": "a" * 32}}
+    )
 
 
 def test_an_unfinished_upload_is_refused(contributor):
@@ -175,7 +183,9 @@ def test_local_paths_only_inside_import_roots(contributor, settings, tmp_path):
     _file_process(contributor)
     settings.FLOW_LOCAL_IMPORT_ROOTS = [str(tmp_path / "shared")]
     for path in ["/etc/passwd", f"{tmp_path}/shared/../secret", "file:///etc/passwd"]:
-        assert "is not inside an import root" in _refused(contributor, "upload-like", {"file": "x", "file_temp": path})[0]
+        assert (
+            "is not inside an import root" in _refused(contributor, "upload-like", {"file": "x", "file_temp": path})[0]
+        )
     inside = {"file": "x", "file_temp": f"{tmp_path}/shared/reads.fq"}
     assert create_data(user=contributor, process_ref={"slug": "upload-like"}, input={"src": inside})
 
@@ -198,7 +208,11 @@ def test_get_or_create_checks_sources_too(contributor):
     _file_process(contributor)
     Process.objects.filter(slug="upload-like").update(persistence=Process.PERSISTENCE_CACHED)
     with pytest.raises(DataError) as error:
-        get_or_create_data(user=contributor, process_ref={"slug": "upload-like"}, input={"src": {"file": "x", "file_temp": "http://127.0.0.1/"}})
+        get_or_create_data(
+            user=contributor,
+            process_ref={"slug": "upload-like"},
+            input={"src": {"file": "x", "file_temp": "http://127.0.0.1/"}},
+        )
     assert "input.src" in error.value.detail
 
 

@@ -131,9 +131,7 @@ class RunningStack:
 
 
 @contextmanager
-def running_stack(
-    prefix: str, extra_env: dict[str, str] | None = None, cwd: Path | None = None, sqlite: bool = False
-):
+def running_stack(prefix: str, extra_env: dict[str, str] | None = None, cwd: Path | None = None, sqlite: bool = False):
     """``resolwe-prefect up`` on fresh PostgreSQL databases (Django's and Prefect's), stopped and dropped after.
 
     The stack puts its Prefect server on ``<database>_prefect`` beside
@@ -202,6 +200,10 @@ def stack() -> Stack:
     with running_stack("e2e", extra_env={"RESOLWE_PREFECT_INTERACTIVE_TIMEOUT": str(INTERACTIVE_TIMEOUT)}) as running:
         info = running.info
         yield Stack(
-            info["api"], info["prefect_api"], running.home, ApiClient(info["api"], "admin", ADMIN_PASSWORD), running.env,
+            info["api"],
+            info["prefect_api"],
+            running.home,
+            ApiClient(info["api"], "admin", ADMIN_PASSWORD),
+            running.env,
             info["prefect_ui"],
         )

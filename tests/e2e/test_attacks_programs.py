@@ -44,7 +44,9 @@ def _docker_available() -> bool:
 def docker_stack():
     if not _docker_available():
         pytest.skip("Docker or the image resolwe-prefect/base:bookworm is not available")
-    with running_stack("attacks", {"RESOLWE_PREFECT_BACKEND": "docker", "RESOLWE_PREFECT_PROCESS_PATHS": str(PROCESSES)}) as running:
+    with running_stack(
+        "attacks", {"RESOLWE_PREFECT_BACKEND": "docker", "RESOLWE_PREFECT_PROCESS_PATHS": str(PROCESSES)}
+    ) as running:
         info = running.info
         yield Stack(info["api"], info["prefect_api"], running.home, ApiClient(info["api"], "admin", ADMIN_PASSWORD),
                     running.env, info["prefect_ui"])  # fmt: skip
@@ -115,7 +117,7 @@ def test_program_cannot_read_the_stack_state_or_another_users_data(target, users
     state = [f"{home}/{name}" for name in ("secret-key", "prefect-auth", "admin-password", "worker.log", "api.log")]
     reads = "\n".join(f"cat {shlex.quote(path)} >> seen 2>&1" for path in [*victim_paths, *state])
     writes = "\n".join(f"printf tampered > {shlex.quote(path)} 2>>seen" for path in victim_paths)
-    final = _run(target, attacker, f"touch seen\n{reads}\n{writes}\nre-save report \"$(cat seen)\"")
+    final = _run(target, attacker, f'touch seen\n{reads}\n{writes}\nre-save report "$(cat seen)"')
     report = _report(final)
     assert final["status"] == "OK", final["process_error"]
     assert secret not in report
@@ -207,7 +209,7 @@ def test_network_program_cannot_reach_services_on_the_hosts_loopback(target, use
         f"timeout 3 bash -c 'exec 3<>/dev/tcp/'$host'/{port}' 2>/dev/null && echo \"{name}:$host open\"; done"
         for name, port in ports.items()
     )
-    final = _run(target, attacker, f"{probes} > seen 2>&1\nre-save report \"$(cat seen)\"", network=True)
+    final = _run(target, attacker, f'{probes} > seen 2>&1\nre-save report "$(cat seen)"', network=True)
     assert final["status"] == "OK", final["process_error"]
     assert "open" not in _report(final), _report(final)
 

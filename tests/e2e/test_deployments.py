@@ -25,12 +25,19 @@ def test_prefect_deploy_all_and_process_pool_worker(stack):
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     names = {d["name"] for d in requests.post(f"{stack.prefect_api}/deployments/filter", json={}, timeout=30).json()}
     assert {"local", "process", "docker", "kubernetes"} <= names
-    pools = {p["name"]: p["type"] for p in requests.post(f"{stack.prefect_api}/work_pools/filter", json={}, timeout=30).json()}
+    pools = {
+        p["name"]: p["type"]
+        for p in requests.post(f"{stack.prefect_api}/work_pools/filter", json={}, timeout=30).json()
+    }
     assert pools["resolwe-docker"] == "docker" and pools["resolwe-kubernetes"] == "kubernetes"
 
     worker = subprocess.Popen(
         [*PREFECT, "worker", "start", "--pool", "resolwe-process"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         script = (
@@ -43,8 +50,12 @@ def test_prefect_deploy_all_and_process_pool_worker(stack):
             "lifecycle.advance([d.pk]); print(d.pk)\n"
         )
         created = subprocess.run(
-            [sys.executable, "-c", script], env={**env, "RESOLWE_PREFECT_DEPLOYMENT": "resolwe-data/process"},
-            cwd=ROOT, capture_output=True, text=True, check=True,
+            [sys.executable, "-c", script],
+            env={**env, "RESOLWE_PREFECT_DEPLOYMENT": "resolwe-data/process"},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         data_id = int(created.stdout.strip().splitlines()[-1])
         final = stack.wait([data_id], timeout=120)[data_id]

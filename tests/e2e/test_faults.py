@@ -151,7 +151,10 @@ def _wait_run_final(prefect_api: str, flow_run_id: str, timeout: float) -> dict:
 def _containers(data_id: int) -> list[str]:
     listed = subprocess.run(
         ["docker", "ps", "-aq", "--filter", f"label=resolwe.data_id={data_id}"],
-        capture_output=True, text=True, timeout=30, check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     )
     return listed.stdout.split()
 
@@ -398,7 +401,9 @@ def test_duplicate_and_stale_events_change_nothing(fault_stack):
     run_id = first["flow_run_id"]
     _wait_run_final(stack.prefect_api, run_id, 30)
     old_completed = {
-        k: v for k, v in _recorded_events(stack.prefect_api, run_id, "prefect.flow-run.Completed")[0].items() if k != "received"
+        k: v
+        for k, v in _recorded_events(stack.prefect_api, run_id, "prefect.flow-run.Completed")[0].items()
+        if k != "received"
     }
     response = requests.post(
         f"{stack.prefect_api}/flow_runs/{run_id}/set_state",
@@ -457,14 +462,29 @@ def test_flow_run_process_killed_on_process_pool(fault_stack):
     """
     stack = fault_stack
     env = {**stack.env, "PREFECT_WORKER_QUERY_SECONDS": "1"}
-    subprocess.run([sys.executable, "-m", "resolwe_prefect.cli", "pools"], env=env, check=True, cwd=ROOT,
-                   capture_output=True, timeout=120)
-    deployed = subprocess.run([sys.executable, "-m", "prefect", "--no-prompt", "deploy", "--name", "process"],
-                              env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    subprocess.run(
+        [sys.executable, "-m", "resolwe_prefect.cli", "pools"],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+    )
+    deployed = subprocess.run(
+        [sys.executable, "-m", "prefect", "--no-prompt", "deploy", "--name", "process"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     worker = subprocess.Popen(
         [sys.executable, "-m", "prefect", "--no-prompt", "worker", "start", "--pool", "resolwe-process"],
-        env=env, cwd=ROOT, stdout=open(stack.home / "process-worker.log", "wb"), stderr=subprocess.STDOUT,
+        env=env,
+        cwd=ROOT,
+        stdout=open(stack.home / "process-worker.log", "wb"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -478,8 +498,13 @@ def test_flow_run_process_killed_on_process_pool(fault_stack):
             "lifecycle.advance([d.pk]); print(d.pk)\n"
         )
         created = subprocess.run(
-            [sys.executable, "-c", script], env={**env, "RESOLWE_PREFECT_DEPLOYMENT": "resolwe-data/process"},
-            cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
+            [sys.executable, "-c", script],
+            env={**env, "RESOLWE_PREFECT_DEPLOYMENT": "resolwe-data/process"},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
         )
         data_id = int(created.stdout.strip().splitlines()[-1])
         data = _wait_status(stack.client, data_id, {"PR"}, timeout=120)

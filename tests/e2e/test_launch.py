@@ -57,7 +57,12 @@ def test_deployment_form_follows_the_input_schema(stack):
         "type": "string", "enum": ["hello", "goodbye"], "title": "Greeting", "description": "What to say.", "position": 0,
     }  # fmt: skip
     assert fields["times"] == {"type": "integer", "default": 2, "title": "Times", "position": 1}
-    assert fields["options"]["properties"]["shout"] == {"type": "boolean", "default": False, "title": "Shout", "position": 0}
+    assert fields["options"]["properties"]["shout"] == {
+        "type": "boolean",
+        "default": False,
+        "title": "Shout",
+        "position": 0,
+    }
     assert inputs["required"] == ["greeting"]
     data_input = _deployment(stack, "e2e-after")["parameter_openapi_schema"]["properties"]["inputs"]["properties"]
     assert data_input["before"]["type"] == "integer" and "data:" in data_input["before"]["description"]

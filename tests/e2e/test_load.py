@@ -18,7 +18,7 @@ import json
 import os
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -87,7 +87,7 @@ def _flow_runs_since(stack, since: str) -> list[dict]:
 
 def test_twenty_clients_fifty_dependent_objects_each(stack):
     tag = f"load-{int(time.time())}"
-    since = datetime.now(timezone.utc).isoformat()
+    since = datetime.now(UTC).isoformat()
     barrier = threading.Barrier(CLIENTS + 1)
     created: list[int] = []
     errors: list[str] = []

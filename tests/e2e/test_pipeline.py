@@ -92,7 +92,9 @@ def test_bad_input_is_rejected_and_nothing_is_created(stack):
     response = session.post(f"{stack.url}/api/data", json={"process": {"slug": "e2e-echo"}, "input": {"text": 42}})
     assert response.status_code == 400
     assert "text" in response.text
-    response = session.post(f"{stack.url}/api/data", json={"process": {"slug": "e2e-after"}, "input": {"before": 999999}})
+    response = session.post(
+        f"{stack.url}/api/data", json={"process": {"slug": "e2e-after"}, "input": {"before": 999999}}
+    )
     assert response.status_code == 400
     assert "before" in response.text
     assert session.get(f"{stack.url}/api/data?limit=1").json()["count"] == before
@@ -102,7 +104,9 @@ def test_stdout_is_stored_and_streamed_to_the_prefect_logs(stack):
     """The program's output reaches both the Data object's stdout file (users) and the flow run's logs (operators)."""
     data = stack.client.create_data("e2e-fail", {})
     final = stack.wait([data["id"]])[data["id"]]
-    response = requests.get(f"{stack.url}/data/{data['id']}/stdout.txt", cookies=stack.client.session.cookies, timeout=30)
+    response = requests.get(
+        f"{stack.url}/data/{data['id']}/stdout.txt", cookies=stack.client.session.cookies, timeout=30
+    )
     assert response.status_code == 200
     assert b"about to fail" in response.content
     messages = stack.log_messages(final["flow_run_id"], containing="about to fail")
@@ -251,7 +255,10 @@ def test_interactive_work_is_not_starved_by_batch_work(stack):
     queues = requests.post(f"{stack.prefect_api}/work_pools/resolwe-local/queues/filter", json={}, timeout=30).json()
     limits = {queue["name"]: queue["concurrency_limit"] for queue in queues}
     assert limits["batch"] >= 1 and limits["interactive"] >= 1, limits
-    if "RESOLWE_PREFECT_WORKER_CONCURRENCY" not in stack.env and "RESOLWE_PREFECT_WORKER_INTERACTIVE_SLOTS" not in stack.env:
+    if (
+        "RESOLWE_PREFECT_WORKER_CONCURRENCY" not in stack.env
+        and "RESOLWE_PREFECT_WORKER_INTERACTIVE_SLOTS" not in stack.env
+    ):
         # Unconfigured, the caps fit the machine: one batch program per core, interactive slots on top.
         cores = os.cpu_count() or 1
         assert (limits["batch"], limits["interactive"]) == (cores, max(1, cores // 2)), limits

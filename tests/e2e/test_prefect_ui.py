@@ -147,7 +147,9 @@ def test_flow_run_page_shows_the_run_its_state_and_its_artifacts(stack, browser:
     )
     assert flow_run["name"] not in _body_text(browser)
     password.send_keys(stack.env["PREFECT_API_AUTH_STRING"] + Keys.ENTER)
-    _wait_for(browser, lambda driver: "/login" not in driver.current_url, "the login to finish", "prefect-ui-logged-in.png")
+    _wait_for(
+        browser, lambda driver: "/login" not in driver.current_url, "the login to finish", "prefect-ui-logged-in.png"
+    )
 
     # The flow-run page, exactly the URL the API hands out as flow_run_url.
     browser.get(final["flow_run_url"])

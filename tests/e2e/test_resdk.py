@@ -337,7 +337,9 @@ def test_group_permissions(alice, bob, eve, users, stack):
     collection = alice.collection.create(name="group shared")
     collection.permissions.set_group(name, "view")
     group_entry = [e for e in permissions_of(collection) if e["type"] == "group"]
-    assert group_entry == [{"type": "group", "id": alice.group.get(name=name).id, "name": name, "permissions": ["view"]}]
+    assert group_entry == [
+        {"type": "group", "id": alice.group.get(name=name).id, "name": name, "permissions": ["view"]}
+    ]
     assert eve.collection.get(id=collection.id).id == collection.id
     with pytest.raises(LookupError):
         bob.collection.get(id=collection.id)

@@ -50,8 +50,13 @@ def dirs(settings):
 def run(backend, dirs, script: str, **options):
     data_dir, runtime_dir, input_dir = dirs
     job = ProgramJob(
-        data_id=2, script=script, data_dir=data_dir, runtime_dir=runtime_dir,
-        env={"PATH": "/opt/resolwe/bin:/usr/bin:/bin", "HOME": "/data"}, input_dirs=[input_dir], **options,
+        data_id=2,
+        script=script,
+        data_dir=data_dir,
+        runtime_dir=runtime_dir,
+        env={"PATH": "/opt/resolwe/bin:/usr/bin:/bin", "HOME": "/data"},
+        input_dirs=[input_dir],
+        **options,
     )
     lines: list[str] = []
     result = asyncio.run(backend.run(job, lines.append))
@@ -88,7 +93,9 @@ def test_no_process_outlives_the_program(backend, dirs):
 
 def test_inputs_are_read_only_and_network_is_off(backend, dirs):
     # touch's complaint goes to stderr, whose order against stdout the container log does not keep.
-    result, output = run(backend, dirs, "touch /inputs/1/x 2>/dev/null || echo read-only; awk -F: 'NR > 2 {print $1}' /proc/net/dev")
+    result, output = run(
+        backend, dirs, "touch /inputs/1/x 2>/dev/null || echo read-only; awk -F: 'NR > 2 {print $1}' /proc/net/dev"
+    )
     assert result.return_code == 0, output
     assert "read-only" in output
     assert output.splitlines()[-1].strip() == "lo"

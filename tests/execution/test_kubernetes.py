@@ -22,8 +22,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from resolwe_prefect.execution.backends.identity import DEFAULT_RUN_UID_BASE
 from resolwe_prefect.execution.backends import ProgramJob, get_backend
+from resolwe_prefect.execution.backends.identity import DEFAULT_RUN_UID_BASE
 from resolwe_prefect.execution.backends.kubernetes import (
     BIN_MOUNT,
     DEFAULT_PLACEMENT,
@@ -109,15 +109,20 @@ def test_batch_job_manifest(volume):
     assert pod["automountServiceAccountToken"] is False
     assert pod["securityContext"] == {
         # Every run has a uid of its own, as with the local and Docker backends.
-        "runAsNonRoot": True, "runAsUser": DEFAULT_RUN_UID_BASE + 42, "runAsGroup": DEFAULT_RUN_UID_BASE + 42,
+        "runAsNonRoot": True,
+        "runAsUser": DEFAULT_RUN_UID_BASE + 42,
+        "runAsGroup": DEFAULT_RUN_UID_BASE + 42,
         "fsGroup": DEFAULT_RUN_UID_BASE + 42,
-        "fsGroupChangePolicy": "OnRootMismatch", "seccompProfile": {"type": "RuntimeDefault"},
+        "fsGroupChangePolicy": "OnRootMismatch",
+        "seccompProfile": {"type": "RuntimeDefault"},
     }
     (container,) = pod["containers"]
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
-    assert container["resources"] == {"requests": {"cpu": "2", "memory": "8192Mi"},
-                                      "limits": {"cpu": "2", "memory": "8192Mi"}}
+    assert container["resources"] == {
+        "requests": {"cpu": "2", "memory": "8192Mi"},
+        "limits": {"cpu": "2", "memory": "8192Mi"},
+    }
     assert container["image"] == "resolwe-prefect/base:bookworm"
     assert container["command"] == ["bash", "--noprofile", "--norc", "/runtime/script.sh"]
     assert container["workingDir"] == "/data"
@@ -127,8 +132,18 @@ def test_batch_job_manifest(volume):
         "/data": {"name": "data", "mountPath": "/data", "subPath": "data/42"},
         "/runtime": {"name": "data", "mountPath": "/runtime", "subPath": "runtime/42"},
         BIN_MOUNT: {"name": "utilities", "mountPath": BIN_MOUNT, "readOnly": True},
-        "/etc/passwd": {"name": "data", "mountPath": "/etc/passwd", "subPath": "runtime/42/identity/passwd", "readOnly": True},
-        "/etc/group": {"name": "data", "mountPath": "/etc/group", "subPath": "runtime/42/identity/group", "readOnly": True},
+        "/etc/passwd": {
+            "name": "data",
+            "mountPath": "/etc/passwd",
+            "subPath": "runtime/42/identity/passwd",
+            "readOnly": True,
+        },
+        "/etc/group": {
+            "name": "data",
+            "mountPath": "/etc/group",
+            "subPath": "runtime/42/identity/group",
+            "readOnly": True,
+        },
     }
     assert volumes(manifest)["data"] == {"name": "data", "persistentVolumeClaim": {"claimName": "resolwe-data"}}
     utilities = volumes(manifest)["utilities"]["configMap"]
@@ -154,7 +169,12 @@ def test_inputs_are_mounted_read_only_and_paths_map_like_docker(volume):
     backend = KubernetesBackend()
     manifest = backend.job_manifest(job)
     validate(manifest)
-    assert mounts(manifest)["/inputs/7"] == {"name": "data", "mountPath": "/inputs/7", "subPath": "data/7", "readOnly": True}
+    assert mounts(manifest)["/inputs/7"] == {
+        "name": "data",
+        "mountPath": "/inputs/7",
+        "subPath": "data/7",
+        "readOnly": True,
+    }
     assert mounts(manifest)["/inputs/9"]["subPath"] == "data/9"
     assert "readOnly" not in mounts(manifest)["/data"]
     assert manifest["spec"]["template"]["metadata"]["labels"]["resolwe.io/network"] == "allowed"
@@ -177,8 +197,11 @@ def test_directories_off_the_shared_volume_are_refused(volume, tmp_path_factory)
 
 
 def test_volume_root_and_claim_are_settings(volume, settings):
-    settings.FLOW_EXECUTOR = {**settings.FLOW_EXECUTOR, "KUBERNETES_VOLUME_ROOT": volume.parent,
-                              "KUBERNETES_DATA_PVC": "lab-data"}
+    settings.FLOW_EXECUTOR = {
+        **settings.FLOW_EXECUTOR,
+        "KUBERNETES_VOLUME_ROOT": volume.parent,
+        "KUBERNETES_DATA_PVC": "lab-data",
+    }
     manifest = KubernetesBackend().job_manifest(make_job(volume))
     assert mounts(manifest)["/data"]["subPath"] == f"{volume.name}/data/42"
     assert volumes(manifest)["data"]["persistentVolumeClaim"]["claimName"] == "lab-data"
@@ -204,7 +227,9 @@ def test_secrets_become_a_secret_mounted_at_secrets(volume):
     assert secret["metadata"]["name"] == f"{manifest['metadata']['name']}-secrets"
     assert secret["metadata"]["namespace"] == "resolwe" and secret["immutable"] is True
     assert {k: base64.b64decode(v).decode() for k, v in secret["data"].items()} == {
-        "b3c1e0d4-token": "s3cr3t\n", "api-key": "k"}
+        "b3c1e0d4-token": "s3cr3t\n",
+        "api-key": "k",
+    }
     assert volumes(manifest)["secrets"]["secret"] == {"secretName": secret["metadata"]["name"], "defaultMode": 0o440}
     assert mounts(manifest)["/secrets"] == {"name": "secrets", "mountPath": "/secrets", "readOnly": True}
     # The files themselves sit under the run directory on the shared volume: hidden from the program.
@@ -234,11 +259,16 @@ def test_interactive_job_has_a_deadline_and_its_placement(volume):
 
 
 def test_placement_comes_from_the_setting(volume, settings):
-    settings.FLOW_EXECUTOR = {**settings.FLOW_EXECUTOR, "KUBERNETES_PLACEMENT": {
-        "IN": {"nodeSelector": {"pool": "fast"}, "priorityClassName": "high"},
-        "BA": {"nodeSelector": {"pool": "spot"},
-               "tolerations": [{"key": "spot", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]},
-    }}
+    settings.FLOW_EXECUTOR = {
+        **settings.FLOW_EXECUTOR,
+        "KUBERNETES_PLACEMENT": {
+            "IN": {"nodeSelector": {"pool": "fast"}, "priorityClassName": "high"},
+            "BA": {
+                "nodeSelector": {"pool": "spot"},
+                "tolerations": [{"key": "spot", "operator": "Equal", "value": "true", "effect": "NoSchedule"}],
+            },
+        },
+    }
     backend = KubernetesBackend()
     interactive = backend.job_manifest(make_job(volume, 1), scheduling_class="IN")
     batch = backend.job_manifest(make_job(volume, 2), scheduling_class="BA")
@@ -293,7 +323,11 @@ def test_work_pool_job_template_renders_a_valid_flow_run_job():
     from prefect_kubernetes.worker import KubernetesWorkerJobConfiguration
 
     template = json.loads((DEPLOYMENTS / "base-job-template.json").read_text())
-    values = {"env": {"RESOLWE_PREFECT_LOG_LEVEL": "DEBUG"}, "cpu_limit": "1", "image": "registry.example/resolwe-prefect/flow:1"}
+    values = {
+        "env": {"RESOLWE_PREFECT_LOG_LEVEL": "DEBUG"},
+        "cpu_limit": "1",
+        "image": "registry.example/resolwe-prefect/flow:1",
+    }
     flow_run = FlowRun(id=uuid.uuid4(), name="brave-otter", flow_id=uuid.uuid4())
 
     async def render() -> dict:
@@ -319,7 +353,10 @@ def test_work_pool_job_template_renders_a_valid_flow_run_job():
     (container,) = pod["containers"]
     assert container["image"] == "registry.example/resolwe-prefect/flow:1"
     assert container["args"] == ["prefect", "flow-run", "execute"]
-    assert container["resources"] == {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "250m", "memory": "512Mi"}}
+    assert container["resources"] == {
+        "limits": {"cpu": "1", "memory": "1Gi"},
+        "requests": {"cpu": "250m", "memory": "512Mi"},
+    }
     env = {e["name"]: e for e in container["env"]}
     assert env["PREFECT_API_URL"]["value"] == "http://prefect.invalid:4200/api"
     assert env["RESOLWE_PREFECT_BACKEND"]["value"] == "kubernetes"
@@ -340,15 +377,27 @@ def test_cluster_objects_are_valid(path):
 
 
 def test_cluster_objects_match_the_backend_defaults():
-    objects = {(d["kind"], d["metadata"]["name"]): d
-               for path in DEPLOYMENTS.glob("*.yaml") for d in yaml.safe_load_all(path.read_text()) if d}
+    objects = {
+        (d["kind"], d["metadata"]["name"]): d
+        for path in DEPLOYMENTS.glob("*.yaml")
+        for d in yaml.safe_load_all(path.read_text())
+        if d
+    }
     assert objects[("PersistentVolumeClaim", "resolwe-data")]["spec"]["accessModes"] == ["ReadWriteMany"]
     for placement in DEFAULT_PLACEMENT.values():
         assert ("PriorityClass", placement["priorityClassName"]) in objects
     rules = objects[("Role", "resolwe-flow")]["rules"]
     granted = {(resource, verb) for rule in rules for resource in rule["resources"] for verb in rule["verbs"]}
-    assert {("jobs", "create"), ("jobs", "delete"), ("pods", "list"), ("pods/log", "get"),
-            ("configmaps", "create"), ("secrets", "create"), ("secrets", "patch"), ("secrets", "delete")} <= granted
+    assert {
+        ("jobs", "create"),
+        ("jobs", "delete"),
+        ("pods", "list"),
+        ("pods/log", "get"),
+        ("configmaps", "create"),
+        ("secrets", "create"),
+        ("secrets", "patch"),
+        ("secrets", "delete"),
+    } <= granted
     policy = objects[("NetworkPolicy", "resolwe-program-no-network")]["spec"]
     assert policy["podSelector"]["matchLabels"]["resolwe.io/network"] == "none"
 
@@ -409,15 +458,23 @@ class FakeCluster:
         conditions = []
         if self.job_failure:
             conditions = [SimpleNamespace(type="Failed", status="True", reason=self.job_failure, message="")]
-        return SimpleNamespace(status=SimpleNamespace(conditions=conditions), spec=SimpleNamespace(active_deadline_seconds=5))
+        return SimpleNamespace(
+            status=SimpleNamespace(conditions=conditions), spec=SimpleNamespace(active_deadline_seconds=5)
+        )
 
     def _pod(self):
         terminated = SimpleNamespace(exit_code=self.exit_code, reason=self.reason, signal=None)
         state = SimpleNamespace(running=None, waiting=None, terminated=terminated)
         return SimpleNamespace(
             metadata=SimpleNamespace(name="pod-1"),
-            status=SimpleNamespace(phase="Succeeded", conditions=[], reason=None, message=None,
-                                   container_statuses=[SimpleNamespace(name="program", state=state)]))
+            status=SimpleNamespace(
+                phase="Succeeded",
+                conditions=[],
+                reason=None,
+                message=None,
+                container_statuses=[SimpleNamespace(name="program", state=state)],
+            ),
+        )
 
     async def list_namespaced_pod(self, ns, label_selector):
         self.calls.append(("list_pods", label_selector))
@@ -531,8 +588,12 @@ def test_run_through_kubernetes_asyncio_against_a_stand_in_api_server(volume):
     status = {"name": "program", "image": "i", "imageID": "", "ready": False, "restartCount": 0}
 
     def pod(name: str, state: dict) -> dict:
-        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "resolwe"},
-                "status": {"phase": "Running", "containerStatuses": [{**status, "state": state}]}}
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": "resolwe"},
+            "status": {"phase": "Running", "containerStatuses": [{**status, "state": state}]},
+        }
 
     async def handler(request: web.Request) -> web.StreamResponse:
         body = await request.json() if request.can_read_body else {}
@@ -552,11 +613,24 @@ def test_run_through_kubernetes_asyncio_against_a_stand_in_api_server(volume):
             await response.write_eof()
             return response
         if path.startswith("/apis/batch/v1/") and "/jobs/" in path:
-            return web.json_response({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": path.rsplit("/", 1)[1]},
-                                      "spec": {"template": {"spec": {"containers": []}}}, "status": {"active": 1}})
+            return web.json_response(
+                {
+                    "apiVersion": "batch/v1",
+                    "kind": "Job",
+                    "metadata": {"name": path.rsplit("/", 1)[1]},
+                    "spec": {"template": {"spec": {"containers": []}}},
+                    "status": {"active": 1},
+                }
+            )
         if path.endswith("/pods"):
-            return web.json_response({"apiVersion": "v1", "kind": "PodList", "metadata": {},
-                                      "items": [pod("pod-1", {"running": {"startedAt": "2024-01-01T00:00:00Z"}})]})
+            return web.json_response(
+                {
+                    "apiVersion": "v1",
+                    "kind": "PodList",
+                    "metadata": {},
+                    "items": [pod("pod-1", {"running": {"startedAt": "2024-01-01T00:00:00Z"}})],
+                }
+            )
         if path.endswith("/pods/pod-1"):
             return web.json_response(pod("pod-1", {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}))
         return web.json_response({"kind": "Status", "code": 404}, status=404)

@@ -31,8 +31,14 @@ def job(tmp_path: Path, script: str, data_id: int = 1, **kwargs) -> ProgramJob:
     data_dir, runtime_dir = tmp_path / "data" / str(data_id), tmp_path / "runtime" / str(data_id)
     data_dir.mkdir(parents=True)
     runtime_dir.mkdir(parents=True)
-    return ProgramJob(data_id=data_id, script=script, data_dir=data_dir, runtime_dir=runtime_dir,
-                      env={"PATH": "/usr/bin:/bin", "ONLY": "this"}, **kwargs)
+    return ProgramJob(
+        data_id=data_id,
+        script=script,
+        data_dir=data_dir,
+        runtime_dir=runtime_dir,
+        env={"PATH": "/usr/bin:/bin", "ONLY": "this"},
+        **kwargs,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +68,9 @@ def test_timeout_kills_the_program(tmp_path):
 
 @needs_root
 def test_each_run_has_its_own_unprivileged_identity_that_resolves_by_name(tmp_path):
-    rc, message, lines = run(job(tmp_path, 'id -u; id -g; getent passwd "$(id -u)" | cut -d: -f1; touch made-here', data_id=7))
+    rc, message, lines = run(
+        job(tmp_path, 'id -u; id -g; getent passwd "$(id -u)" | cut -d: -f1; touch made-here', data_id=7)
+    )
     assert (rc, message) == (0, None)
     assert [line.strip() for line in lines] == [str(DEFAULT_RUN_UID_BASE + 7)] * 2 + ["resolwe"]
     # The finished program's identity owns nothing any more, and its files are readable for its dependants.

@@ -30,7 +30,13 @@ def test_fields_keep_their_order_labels_and_types(schema):
     fields = schema["properties"]["inputs"]["properties"]
     assert [fields[name]["position"] for name in ("reads", "mode", "tags", "advanced", "sheet")] == [0, 1, 2, 3, 4]
     assert fields["reads"]["type"] == "integer" and "data:reads:fastq:" in fields["reads"]["description"]
-    assert fields["mode"] == {"type": "string", "enum": ["fast", "exact"], "default": "fast", "title": "Mode", "position": 1}
+    assert fields["mode"] == {
+        "type": "string",
+        "enum": ["fast", "exact"],
+        "default": "fast",
+        "title": "Mode",
+        "position": 1,
+    }
     assert fields["tags"]["type"] == "array" and fields["tags"]["examples"] == ["a"]  # custom values allowed
     assert fields["advanced"]["properties"]["threads"]["default"] == 1
     assert fields["advanced"]["required"] == ["ratio"]

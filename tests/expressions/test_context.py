@@ -246,7 +246,7 @@ def _corpus_case(area, case_id):
 
 def _run_bash(program):
     """Run a rendered program with a fake ``re-save``; return the saved outputs (JSON-parsed like re-save)."""
-    prelude = "re-save() { printf '%s\\t%s\\0' \"$1\" \"$2\"; }\n"
+    prelude = 're-save() { printf \'%s\\t%s\\0\' "$1" "$2"; }\n'
     result = subprocess.run(["bash", "-c", prelude + program], capture_output=True, check=True)
     saved = {}
     for record in result.stdout.decode().split("\0")[:-1]:
@@ -293,11 +293,15 @@ def _render_process(slug, inputs, load=load_data):
 def test_corpus_data_attribute_filters():
     case = _corpus_case("expression-filters", "expression-filters/data-attribute-filters")
     inp = {
-        "id": 17, "slug": "input-data-object", "name": "Input Data object",
-        "type": "data:test:inputobject:", "descriptor": {"descriptions": {"text": "This is test Data object."}},
+        "id": 17,
+        "slug": "input-data-object",
+        "name": "Input Data object",
+        "type": "data:test:inputobject:",
+        "descriptor": {"descriptions": {"text": "This is test Data object."}},
         "output": {"test_file": {"file": "path/to/file.txt"}},
         "output_schema": [{"name": "test_file", "type": "basic:file"}],
-        "entity_id": None, "entity_name": None,
+        "entity_id": None,
+        "entity_name": None,
     }
     program = _render_process("cf-tt-data", {"input_data": 17, "input_data_list": [17]}, {17: inp}.get)
     saved = _run_bash(program)
@@ -324,8 +328,13 @@ def test_corpus_shell_escaping_and_safe():
 def test_corpus_naming_template():
     case = _corpus_case("naming", "naming/template-from-input-output")
     process = _corpus_processes()["cf-name-template"]
-    src = {"id": 8, "name": "Name source", "type": "data:test:first:", "output": {"stat": "42"},
-           "output_schema": _corpus_processes()["cf-name-src"]["output"]}
+    src = {
+        "id": 8,
+        "name": "Name source",
+        "type": "data:test:first:",
+        "output": {"stat": "42"},
+        "output_schema": _corpus_processes()["cf-name-src"]["output"],
+    }
     ctx = build_name_context(inputs={"src": 8}, input_schema=process["input"], load_data={8: src}.get)
     name = get_engine().evaluate_block(process["data_name"], ctx)
     assert name == next(e for e in case["expect"] if e["data"] == "d1")["name"]

@@ -112,6 +112,18 @@ def test_relative_path_and_get_url(engine, monkeypatch):
 
 def test_filters_registry_names():
     assert {
-        "name", "slug", "id", "type", "basename", "dirname", "subtype", "yesno",
-        "get_url", "relative_path", "descriptor", "input", "all", "any",
+        "name",
+        "slug",
+        "id",
+        "type",
+        "basename",
+        "dirname",
+        "subtype",
+        "yesno",
+        "get_url",
+        "relative_path",
+        "descriptor",
+        "input",
+        "all",
+        "any",
     } <= set(f.filters)

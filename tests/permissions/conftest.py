@@ -66,4 +66,3 @@ def make_data(contributor, process):
         return data_services.create_data(user=user or contributor, process_ref={"slug": process.slug}, **kwargs)
 
     return make
-

@@ -109,7 +109,9 @@ def test_superuser_sees_every_level(owned_collection, admin_client, admin):
     own = [e for e in body["current_user_permissions"] if e.get("id") == admin.pk]
     assert own[0]["permissions"] == OWNER
     # Superusers without rows are not listed by the endpoint.
-    usernames = [e.get("username") for e in admin_client.get(f"/api/collection/{owned_collection.pk}/permissions").json()]
+    usernames = [
+        e.get("username") for e in admin_client.get(f"/api/collection/{owned_collection.pk}/permissions").json()
+    ]
     assert usernames == ["contributor"]
 
 

@@ -272,7 +272,9 @@ def _build_world() -> World:
             public,
         )  # fmt: skip
         schema = top_level(
-            DescriptorSchema.objects.create(slug=f"matrix-schema-{suffix}", name="Schema", version="1.0.0", contributor=alice),
+            DescriptorSchema.objects.create(
+                slug=f"matrix-schema-{suffix}", name="Schema", version="1.0.0", contributor=alice
+            ),
             public,
         )
         preset = top_level(AnnotationPreset.objects.create(name=f"Preset {suffix}", contributor=alice), public)

@@ -109,7 +109,10 @@ def test_creating_in_a_collection_needs_edit(make_data, owned_collection, bob):
         make_data(user=bob, collection_id=owned_collection.pk)
     assert error.value.status_code == 403
     permissions.set_permission(owned_collection, bob, Permission.EDIT)
-    assert make_data(user=bob, collection_id=owned_collection.pk).permission_group_id == owned_collection.permission_group_id
+    assert (
+        make_data(user=bob, collection_id=owned_collection.pk).permission_group_id
+        == owned_collection.permission_group_id
+    )
 
 
 def test_invisible_process_cannot_be_used(make_data, process, bob):

@@ -18,7 +18,13 @@ CONFORMANCE = Path("/work/shared/conformance")
 
 
 def process(**extra):
-    base = {"slug": "test-proc", "name": "Test Processor", "version": "1.0.0", "type": "data:test:", "run": {"program": "true"}}
+    base = {
+        "slug": "test-proc",
+        "name": "Test Processor",
+        "version": "1.0.0",
+        "type": "data:test:",
+        "run": {"program": "true"},
+    }
     base.update(extra)
     return base
 
@@ -122,7 +128,13 @@ def test_normalize_descriptor_schema():
     result = normalize_descriptor_schema({"slug": "s", "name": "S", "description": "d"})
     assert result["schema"] == []
     result = normalize_descriptor_schema(
-        {"slug": "s", "name": "S", "version": "1", "description": "", "schema": [{"name": "g", "label": "G", "group": [{"name": "x", "label": "X", "type": "basic:string"}]}]}
+        {
+            "slug": "s",
+            "name": "S",
+            "version": "1",
+            "description": "",
+            "schema": [{"name": "g", "label": "G", "group": [{"name": "x", "label": "X", "type": "basic:string"}]}],
+        }
     )
     assert result["version"] == "1.0.0"
     assert result["schema"][0]["group"][0]["type"] == "basic:string:"
@@ -151,7 +163,16 @@ def test_invalid_default_type():
     ("field", "fragment"),
     [
         ({"name": "v", "label": "V", "type": "basic:integer", "default": 9, "range": [0, 5]}, "out of range"),
-        ({"name": "v", "label": "V", "type": "basic:string", "default": "c", "choices": [{"value": "a", "label": "A"}]}, "predefined choices"),
+        (
+            {
+                "name": "v",
+                "label": "V",
+                "type": "basic:string",
+                "default": "c",
+                "choices": [{"value": "a", "label": "A"}],
+            },
+            "predefined choices",
+        ),
         ({"name": "v", "label": "V", "type": "basic:date", "default": "01.01.2000"}, "is not valid under any"),
         ({"name": "v", "label": "V", "type": "list:basic:integer", "default": [1, "2"]}, "is not valid under any"),
         ({"name": "v", "label": "V", "type": "basic:boolean", "default": "yes"}, "is not valid under any"),
@@ -174,7 +195,11 @@ def test_valid_defaults():
 
 
 def test_invalid_default_inside_group_names_the_path():
-    group = {"name": "options", "label": "O", "group": [{"name": "threads", "label": "T", "type": "basic:integer", "default": "x"}]}
+    group = {
+        "name": "options",
+        "label": "O",
+        "group": [{"name": "threads", "label": "T", "type": "basic:integer", "default": "x"}],
+    }
     assert one_error(process(input=[group])).startswith("input.options.threads.default: ")
 
 
@@ -186,7 +211,9 @@ def test_unknown_field_type():
 
 def test_unknown_field_key_in_group():
     group = {"name": "g", "label": "G", "group": [{"name": "t", "label": "T", "type": "basic:integer", "foo": 1}]}
-    assert one_error(process(input=[group])) == "input.g.t: Additional properties are not allowed ('foo' was unexpected)"
+    assert (
+        one_error(process(input=[group])) == "input.g.t: Additional properties are not allowed ('foo' was unexpected)"
+    )
 
 
 def test_group_cannot_be_required():
@@ -257,8 +284,14 @@ def test_process_features_resolwe_allows():
             {"name": "x", "label": "X", "type": "data:test", "relation": {"type": "group", "npartitions": "none"}},
             {"name": "f", "label": "F", "type": "basic:decimal", "range": [0.0, 1.0], "hidden": "x", "disabled": False},
             {"name": "s", "label": "S", "type": "list:data:test", "required": False},
-            {"name": "c", "label": "C", "type": "basic:string", "allow_custom_choice": True, "placeholder": "p",
-             "choices": [{"label": "A", "value": "a"}]},
+            {
+                "name": "c",
+                "label": "C",
+                "type": "basic:string",
+                "allow_custom_choice": True,
+                "placeholder": "p",
+                "choices": [{"label": "A", "value": "a"}],
+            },
             {"name": "g", "label": "G", "collapsed": True, "group": []},
             {"name": "t", "label": "T", "type": "basic:secret"},
             {"name": "h", "label": "H", "type": "basic:file:html"},
@@ -295,12 +328,27 @@ def descriptor(**extra):
 
 
 def test_descriptor_schema_valid():
-    schema = [{"name": "general", "label": "General", "group": [{"name": "species", "label": "Species", "type": "basic:string", "choices": [{"label": "V", "value": "Valid"}]}]}]
+    schema = [
+        {
+            "name": "general",
+            "label": "General",
+            "group": [
+                {
+                    "name": "species",
+                    "label": "Species",
+                    "type": "basic:string",
+                    "choices": [{"label": "V", "value": "Valid"}],
+                }
+            ],
+        }
+    ]
     assert validate_descriptor_schema(descriptor(schema=schema, version="1.0.0")) == []
 
 
 def test_descriptor_schema_errors():
-    assert any("'description' is a required property" in e for e in validate_descriptor_schema({"slug": "s", "name": "S"}))
+    assert any(
+        "'description' is a required property" in e for e in validate_descriptor_schema({"slug": "s", "name": "S"})
+    )
     assert "'run' was unexpected" in validate_descriptor_schema(descriptor(run={}))[0]
     bad_default = [{"name": "x", "label": "X", "type": "basic:integer", "default": "1"}]
     (error,) = validate_descriptor_schema(descriptor(schema=bad_default))

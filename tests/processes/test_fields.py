@@ -79,7 +79,9 @@ def test_custom_choice_allowed():
 
 
 def test_list_choices_accept_each_element_or_whole_value():
-    schema = [field("value", "list:basic:string:", choices=[{"value": "a", "label": "A"}, {"value": "b", "label": "B"}])]
+    schema = [
+        field("value", "list:basic:string:", choices=[{"value": "a", "label": "A"}, {"value": "b", "label": "B"}])
+    ]
     assert messages(schema, {"value": ["a", "b"]}) == []
     assert len(messages(schema, {"value": ["a", "c"]})) == 1
 
@@ -137,8 +139,14 @@ def test_decimal(value, ok):
 
 @pytest.mark.parametrize(
     ("value", "ok"),
-    [("2000-12-31", True), ("2000/01/01", False), ("31 04 2000", False), ("21.06.2000", False),
-     ("2000-1-1", False), ("2000 apr 8", False)],
+    [
+        ("2000-12-31", True),
+        ("2000/01/01", False),
+        ("31 04 2000", False),
+        ("21.06.2000", False),
+        ("2000-1-1", False),
+        ("2000 apr 8", False),
+    ],
 )
 def test_date(value, ok):
     assert (messages([field("date", "basic:date:")], {"date": value}) == []) is ok
@@ -146,8 +154,15 @@ def test_date(value, ok):
 
 @pytest.mark.parametrize(
     ("value", "ok"),
-    [("2000-06-21 00:00", True), ("2000-06-21 2:3", True), ("2013-12-31 23:59:59", True),
-     ("2000 06 21 24:00", False), ("2000/06/21 2:03", False), ("2000-06-21", False), ("2000-06-21 12pm", False)],
+    [
+        ("2000-06-21 00:00", True),
+        ("2000-06-21 2:3", True),
+        ("2013-12-31 23:59:59", True),
+        ("2000 06 21 24:00", False),
+        ("2000/06/21 2:03", False),
+        ("2000-06-21", False),
+        ("2000-06-21 12pm", False),
+    ],
 )
 def test_datetime(value, ok):
     assert (messages([field("date", "basic:datetime:")], {"date": value}) == []) is ok
@@ -203,7 +218,9 @@ def test_file_html_and_list_file():
 # --- lists ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "ok"), [([42, 43], True), (42, False), ([42, 43.0], False), ([42, "43"], False), ([], True)])
+@pytest.mark.parametrize(
+    ("value", "ok"), [([42, 43], True), (42, False), ([42, 43.0], False), ([42, "43"], False), ([], True)]
+)
 def test_list_integer(value, ok):
     assert (messages([field("value", "list:basic:integer:")], {"value": value}) == []) is ok
 
@@ -305,7 +322,10 @@ def test_group_required_field():
 
 
 def test_missing_group_reports_its_required_children():
-    assert messages(GROUP_SCHEMA, {}) == ['Required fields "result_file" not given.', 'Required fields "description" not given.']
+    assert messages(GROUP_SCHEMA, {}) == [
+        'Required fields "result_file" not given.',
+        'Required fields "description" not given.',
+    ]
 
 
 def test_group_must_be_an_object():
@@ -361,7 +381,13 @@ def test_fill_defaults_fills_missing_and_keeps_given():
 def test_fill_defaults_in_groups():
     assert fill_defaults(GROUP_SCHEMA, {}) == {"test_group": {"threads": 2}}
     assert fill_defaults(GROUP_SCHEMA, {"test_group": {"threads": 8}}) == {"test_group": {"threads": 8}}
-    nested = [{"name": "outer", "label": "O", "group": [{"name": "inner", "label": "I", "group": [field("x", "basic:integer:", default=1)]}]}]
+    nested = [
+        {
+            "name": "outer",
+            "label": "O",
+            "group": [{"name": "inner", "label": "I", "group": [field("x", "basic:integer:", default=1)]}],
+        }
+    ]
     assert fill_defaults(nested, {}) == {"outer": {"inner": {"x": 1}}}
 
 

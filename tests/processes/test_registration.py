@@ -208,8 +208,13 @@ def test_stored_normalisation(admin, files):
 
 
 def test_workflow_gets_steps_output(admin):
-    workflow = {"slug": "wf", "name": "WF", "version": "1.0.0", "type": "data:workflow:",
-                "run": {"language": "workflow", "program": [{"id": "s", "run": "test-min"}]}}
+    workflow = {
+        "slug": "wf",
+        "name": "WF",
+        "version": "1.0.0",
+        "type": "data:workflow:",
+        "run": {"language": "workflow", "program": [{"id": "s", "run": "test-min"}]},
+    }
     (result,) = register_processes([], user=admin, definitions=[(Path("wf.yml"), workflow)])
     assert result.outcome == "inserted"
     assert Process.objects.get(slug="wf").output_schema == [{"name": "steps", "label": "Steps", "type": "list:data:"}]
@@ -275,7 +280,13 @@ def test_reactivate_after_retire(admin, files):
 
 
 def test_definitions_argument_and_file_order(admin, files):
-    extra = {"slug": "test-min", "name": "Minimalistic Process", "version": "2.0.0", "type": "data:test:min:", "run": {"program": "x"}}
+    extra = {
+        "slug": "test-min",
+        "name": "Minimalistic Process",
+        "version": "2.0.0",
+        "type": "data:test:min:",
+        "run": {"program": "x"},
+    }
     results = register_processes([files("flow.yml", TEST_MIN)], user=admin, definitions=[(Path("extra.py"), extra)])
     assert [o.outcome for o in results] == ["inserted", "inserted", "skipped-newer", "inserted"]
     assert results[-1].file == "extra.py"
@@ -288,7 +299,9 @@ def test_directories_are_searched_and_descriptors_ignored(admin, files, tmp_path
     files("procs/notes.txt", "not yaml")
     found = find_process_files([tmp_path / "procs", tmp_path / "missing"])
     assert [p.relative_to(tmp_path).as_posix() for p in found] == [
-        "procs/a/flow.yml", "procs/b.yaml", "procs/descriptors/sample.yml",
+        "procs/a/flow.yml",
+        "procs/b.yaml",
+        "procs/descriptors/sample.yml",
     ]
     results = register_processes([tmp_path / "procs"], user=admin)
     assert sorted({o.slug for o in results}) == ["test-min", "test-proc"]

@@ -159,7 +159,9 @@ def run_import(tmp_path: Path, shell: str, path: str, *args: str) -> tuple[subpr
     commands = tmp_path / "commands.bin"
     commands.unlink(missing_ok=True)
     env = {"PATH": path, "RESOLWE_COMMANDS_FILE": str(commands)}
-    proc = subprocess.run([shell, str(BIN / "re-import"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [shell, str(BIN / "re-import"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
     return proc, CommandReader(commands).read_new()
 
 
@@ -201,8 +203,16 @@ def test_tar_links_and_fifos_never_reach_the_result(tmp_path, secret, tool, name
     assert_no_leak(tmp_path / "work", tmp_path, secret, verbatim="dir.tar.gz" if mode != "extract" else "")
     if mode != "compress":
         assert (tmp_path / "work" / "sub" / "ok.txt").read_bytes() == b"ok"
-        assert Command("warning", (f"re-import: 5 symbolic link(s), hard link(s) to outside files or special "
-                                   f"file(s) in '{name}' were not imported.",)) in commands
+        assert (
+            Command(
+                "warning",
+                (
+                    f"re-import: 5 symbolic link(s), hard link(s) to outside files or special "
+                    f"file(s) in '{name}' were not imported.",
+                ),
+            )
+            in commands
+        )
 
 
 def test_hard_link_to_an_outside_file_is_dropped(tmp_path, secret):
@@ -242,7 +252,9 @@ def assert_stored_tree_is_clean(data_dir: Path, secret: bytes) -> None:
         assert stat.S_ISREG(mode) or stat.S_ISDIR(mode), f"{entry} is a link or special file"
         if stat.S_ISREG(mode):
             content = entry.read_bytes()
-            assert secret not in content and secret not in (gzip.decompress(content) if content[:2] == b"\x1f\x8b" else b"")
+            assert secret not in content and secret not in (
+                gzip.decompress(content) if content[:2] == b"\x1f\x8b" else b""
+            )
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -254,8 +266,13 @@ def test_7z_archive_links_never_reach_the_result(tmp_path, secret, mode):
     (staging / "db").symlink_to(tmp_path / "server" / "db.sqlite3")
     (staging / "readme.txt").write_bytes(b"harmless")
     archive = tmp_path / "uploads" / "upload.7z"
-    subprocess.run(["7z", "a", "-snl", str(archive), "db", "readme.txt"], cwd=staging, env={"PATH": path},
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["7z", "a", "-snl", str(archive), "db", "readme.txt"],
+        cwd=staging,
+        env={"PATH": path},
+        check=True,
+        capture_output=True,
+    )
     shutil.rmtree(staging)
     proc, commands = run_import(tmp_path, shell, path, str(archive), "hostile.7z", "", "", "", mode)
     assert_no_leak(tmp_path / "work", tmp_path, secret)

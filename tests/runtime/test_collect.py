@@ -167,8 +167,9 @@ def test_checkrc_error_message(tmp_path):
 
 
 def test_checkrc_accepted_code(tmp_path):
-    run = run_program('(exit 2)\nre-checkrc 2 "not shown"\nre-save x 1\n', tmp_path,
-                      [{"name": "x", "type": "basic:integer:"}])
+    run = run_program(
+        '(exit 2)\nre-checkrc 2 "not shown"\nre-save x 1\n', tmp_path, [{"name": "x", "type": "basic:integer:"}]
+    )
     assert run.report.rc is None and run.result.errors == []
     assert run.result.output == {"x": 1}
 
@@ -206,13 +207,34 @@ def test_purge_complex_refs(tmp_path):
     assert run.result.errors == []
     files = files_of(run)
     for present in [
-        "this_file_should_stay", "stay/directory/file1", "stay/directory/file2", "entry1", "entry2",
-        "entry3", "dir1/a", "dir2/b", "dir3/c", "dir3/d", "ref1", "ref2", "ref3", "ref4", "refs/a",
-        "refs/b", "should_stay/file",
+        "this_file_should_stay",
+        "stay/directory/file1",
+        "stay/directory/file2",
+        "entry1",
+        "entry2",
+        "entry3",
+        "dir1/a",
+        "dir2/b",
+        "dir3/c",
+        "dir3/d",
+        "ref1",
+        "ref2",
+        "ref3",
+        "ref4",
+        "refs/a",
+        "refs/b",
+        "should_stay/file",
     ]:
         assert present in files, present
-    for absent in ["these", "files", "should", "be", "removed", "directory/should/be/removed",
-                   "directory/should/be/removed2"]:
+    for absent in [
+        "these",
+        "files",
+        "should",
+        "be",
+        "removed",
+        "directory/should/be/removed",
+        "directory/should/be/removed2",
+    ]:
         assert absent not in files, absent
     assert not (run.data_dir / "directory").exists()
 
@@ -225,8 +247,11 @@ def test_purge_complex_refs(tmp_path):
         "another_sample_file": {"file": "should_stay/file"},
         "sample_file": {"file": "this_file_should_stay", "refs": ["ref3"]},
         "sample_dir": {"dir": "stay", "refs": ["ref4"]},
-        "sample_file_list": [{"file": "entry1"}, {"file": "entry2", "refs": ["ref1"]},
-                             {"file": "entry3", "refs": ["refs"]}],
+        "sample_file_list": [
+            {"file": "entry1"},
+            {"file": "entry2", "refs": ["ref1"]},
+            {"file": "entry3", "refs": ["refs"]},
+        ],
         "sample_dir_list": [{"dir": "dir1", "refs": ["ref2"]}, {"dir": "dir2"}, {"dir": "dir3"}],
     }
 
@@ -236,8 +261,7 @@ def test_sizes(tmp_path):
         "printf 12345 > a\nprintf 123 > r\nmkdir d\nprintf 1234567 > d/x\nprintf 12 > d/y\n"
         "re-save-file f a r d\nre-save-dir dd d a\nre-save-file self d/x d\n"
     )
-    schema = [{"name": n, "type": t} for n, t in
-              [("f", "basic:file:"), ("dd", "basic:dir:"), ("self", "basic:file:")]]
+    schema = [{"name": n, "type": t} for n, t in [("f", "basic:file:"), ("dd", "basic:dir:"), ("self", "basic:file:")]]
     run = run_program(program, tmp_path, schema)
     out = run.result.output
     assert (out["f"]["size"], out["f"]["total_size"]) == (5, 5 + 3 + 9)
@@ -254,8 +278,9 @@ def test_file_deleted_after_save_and_unknown_field(tmp_path):
     assert run.result.errors == ["Output 'f' set to a missing file: 'a'."]
     second = tmp_path / "second"
     second.mkdir()
-    run = run_program("touch a b\nre-save-file f a b\nrm b\nre-save nope 1\n", second,
-                      [{"name": "f", "type": "basic:file:"}])
+    run = run_program(
+        "touch a b\nre-save-file f a b\nrm b\nre-save nope 1\n", second, [{"name": "f", "type": "basic:file:"}]
+    )
     assert run.result.errors == [
         "Field definition (nope) missing in schema",
         "Output 'f' set to missing references: 'b'.",
@@ -268,8 +293,9 @@ def test_escaping_paths_are_missing(tmp_path):
     report = ProcessReport(output={"f": {"file": "../outside.txt"}})
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    result = collect_outputs(report, output_schema=[{"name": "f", "type": "basic:file:"}],
-                             data_dir=data_dir, return_code=0)
+    result = collect_outputs(
+        report, output_schema=[{"name": "f", "type": "basic:file:"}], data_dir=data_dir, return_code=0
+    )
     assert result.errors == ["Output 'f' set to a missing file: '../outside.txt'."]
     assert outside.exists()
 
@@ -298,8 +324,13 @@ def test_upload_dir_structure(tmp_path):
     data = run.data_dir / "data"
     tree = sorted(str(p.relative_to(data)) + ("/" if p.is_dir() else "") for p in data.rglob("*"))
     assert tree == [
-        "file binary", "root dir/", "root dir/file binary", "root dir/nested dir.ext/",
-        "root dir/nested dir.ext/empty dir/", "root dir/text file.txt", "text file.txt",
+        "file binary",
+        "root dir/",
+        "root dir/file binary",
+        "root dir/nested dir.ext/",
+        "root dir/nested dir.ext/empty dir/",
+        "root dir/text file.txt",
+        "text file.txt",
     ]
     with tarfile.open(archive) as tar:
         for member in tar.getmembers():
@@ -383,8 +414,7 @@ def test_spawn_new(tmp_path):
     # The child gets {"file": "foo.bar", "file_temp": <staged>} and runs test-save-file.
     child_dir = tmp_path / "child"
     child_dir.mkdir()
-    child = run_slug("test-save-file", child_dir,
-                     input_file={"file": "foo.bar", "file_temp": mapper["foo.bar"]})
+    child = run_slug("test-save-file", child_dir, input_file={"file": "foo.bar", "file_temp": mapper["foo.bar"]})
     assert child.result.errors == []
     assert child.result.output["saved_file"]["file"] == "foo.bar"
     assert (child.data_dir / "foo.bar").read_text() == "foo.bar\n"
@@ -419,7 +449,8 @@ def test_annotate_value_is_json_parsed(tmp_path):
 
 
 def test_preamble_has_no_errexit_and_no_brace_expansion(tmp_path):
-    run = run_program("echo {a,b} > out\nfalse\nre-save x \"$(cat out)\"\n", tmp_path,
-                      [{"name": "x", "type": "basic:string:"}])
+    run = run_program(
+        'echo {a,b} > out\nfalse\nre-save x "$(cat out)"\n', tmp_path, [{"name": "x", "type": "basic:string:"}]
+    )
     assert run.result.output == {"x": "{a,b}"}
     assert "+ false" in run.stderr  # set -x

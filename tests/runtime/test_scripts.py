@@ -62,9 +62,7 @@ def test_scripts_are_posix():
     for path in [*BIN.iterdir()]:
         if dash:
             subprocess.run([dash, "-n", str(path)], check=True)
-        text = "\n".join(
-            line for line in path.read_text().splitlines() if not line.lstrip().startswith("#")
-        )
+        text = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("#"))
         for forbidden in ("jq ", "[[ ", "local ", "function ", "$'", "<<<"):
             assert forbidden not in text, (path.name, forbidden)
         if path.name != "re-import":  # python3 only as an optional unzip fallback
@@ -132,8 +130,11 @@ def test_file_checks(shell, work):
 def test_missing_commands_file_is_reported_not_fatal(shell, work):
     cwd, _ = work
     proc = subprocess.run(
-        [shell, str(BIN / "re-info"), "x"], cwd=cwd, env={"PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True,
+        [shell, str(BIN / "re-info"), "x"],
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 1
     assert "RESOLWE_COMMANDS_FILE" in proc.stderr
@@ -142,9 +143,7 @@ def test_missing_commands_file_is_reported_not_fatal(shell, work):
 def test_concurrent_writers_do_not_interleave(work):
     cwd, commands = work
     big = "x" * 20000
-    script = (
-        f'for i in 1 2 3 4 5 6 7 8; do ( for j in 1 2 3 4 5; do re-info "$i-$j-{big}"; done ) & done; wait\n'
-    )
+    script = f'for i in 1 2 3 4 5 6 7 8; do ( for j in 1 2 3 4 5; do re-info "$i-$j-{big}"; done ) & done; wait\n'
     ensure_executable()
     env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", RESOLWE_COMMANDS_FILE=str(commands))
     subprocess.run(["sh", "-c", script], cwd=cwd, env=env, check=True, timeout=120)
@@ -192,8 +191,19 @@ def test_busybox_only_import(busybox_bin, tmp_path):
     with zipfile.ZipFile(src, "w") as handle:
         handle.writestr("inner.txt", "zipped\n")
     env = {"PATH": f"{BIN}:{busybox_bin}"}
-    proc = call(str(busybox_bin / "sh"), "re-import", str(src), "x.txt.zip", "txt", "", "", "compress",
-                cwd=cwd, commands=commands, env=env)
+    proc = call(
+        str(busybox_bin / "sh"),
+        "re-import",
+        str(src),
+        "x.txt.zip",
+        "txt",
+        "",
+        "",
+        "compress",
+        cwd=cwd,
+        commands=commands,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr + str(records(commands))
     assert proc.stdout.strip() == "x.txt.gz"
     assert gzip.decompress((cwd / "x.txt.gz").read_bytes()) == b"zipped\n"

@@ -42,8 +42,9 @@ def user(django_user_model):
     return django_user_model.objects.create_user("alice", "alice@example.com", "pw")
 
 
-def run_secrets(handle_input: dict, contributor, *, slug="test-secrets-echo", requirements=ECHO_REQUIREMENTS,
-                schema=TOKEN_SCHEMA) -> dict[str, str]:
+def run_secrets(
+    handle_input: dict, contributor, *, slug="test-secrets-echo", requirements=ECHO_REQUIREMENTS, schema=TOKEN_SCHEMA
+) -> dict[str, str]:
     return secrets_for_run(
         process_slug=slug,
         process_requirements=requirements,
@@ -221,7 +222,10 @@ def test_secrets_inside_groups_and_lists_are_found(admin, user):
 
     assert secret_handles(schema, values) == [plain, nested, *listed]
     assert run_secrets(values, admin, schema=schema) == {
-        plain: "plain", nested: "nested", listed[0]: "first", listed[1]: "second",
+        plain: "plain",
+        nested: "nested",
+        listed[0]: "first",
+        listed[1]: "second",
     }
 
     # A secret deep in a group still needs the permission ...

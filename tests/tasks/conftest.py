@@ -72,8 +72,6 @@ def process(admin) -> Process:
     )  # fmt: skip
 
 
-
-
 @pytest.fixture
 def make_finished(contributor, process, data_root):
     """A finished Data object with a file on disk and a JSON output in a Storage, placed as the API places it."""
@@ -89,7 +87,10 @@ def make_finished(contributor, process, data_root):
         (directory / "sub").mkdir(parents=True)
         (directory / "out.txt").write_text(content)
         (directory / "sub" / "nested.txt").write_text(content * 2)
-        data.output = {"out": {"file": "out.txt", "size": len(content), "total_size": len(content)}, "table": storage.pk}
+        data.output = {
+            "out": {"file": "out.txt", "size": len(content), "total_size": len(content)},
+            "table": storage.pk,
+        }
         data.save(update_fields=["output"])
         permissions.on_created(data)
         return data

@@ -34,7 +34,9 @@ def test_delete_data_removes_row_storage_and_directory(user_client, make_finishe
     assert user_client.get(f"/api/task/{task.pk}").json()["output"] == "Task completed."
 
 
-def test_delete_collection_takes_entities_data_and_files(user_client, make_collection, make_entity, make_finished, run, data_root):
+def test_delete_collection_takes_entities_data_and_files(
+    user_client, make_collection, make_entity, make_finished, run, data_root
+):
     collection = make_collection()
     entity = make_entity(collection=collection)
     in_entity = make_finished(collection=collection, entity=entity)
@@ -63,7 +65,9 @@ def test_delete_entity_takes_its_data(user_client, model, make_collection, make_
     assert not (data_root / str(data.pk)).exists() and (data_root / str(outside.pk)).exists()
 
 
-def test_nothing_is_deleted_before_the_commit(user_client, make_finished, django_capture_on_commit_callbacks, data_root):
+def test_nothing_is_deleted_before_the_commit(
+    user_client, make_finished, django_capture_on_commit_callbacks, data_root
+):
     data = make_finished()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = user_client.delete(f"/api/data/{data.pk}")
@@ -78,7 +82,9 @@ def test_delete_needs_edit(bob_client, anon_client, bob, make_finished):
     assert bob_client.delete(f"/api/data/{data.pk}").status_code == 403
     permissions.set_permission(data, permissions.PUBLIC, Permission.VIEW)
     response = anon_client.delete(f"/api/data/{data.pk}")
-    assert response.status_code == 403 and response.json() == {"detail": "Authentication credentials were not provided."}
+    assert response.status_code == 403 and response.json() == {
+        "detail": "Authentication credentials were not provided."
+    }
     assert Data.objects.filter(pk=data.pk).exists()
 
 

@@ -16,7 +16,9 @@ from .conftest import task_of
 pytestmark = pytest.mark.django_db
 
 
-def test_duplicate_data_copies_row_files_storage_and_dependencies(bob_client, bob, contributor, make_finished, run, data_root):
+def test_duplicate_data_copies_row_files_storage_and_dependencies(
+    bob_client, bob, contributor, make_finished, run, data_root
+):
     source = make_finished(content="upstream")
     data = make_finished(input={"src": source.pk}, process_rc=0)
     DataDependency.objects.create(parent=source, child=data, kind=DataDependency.KIND_IO)
@@ -31,7 +33,12 @@ def test_duplicate_data_copies_row_files_storage_and_dependencies(bob_client, bo
     copy = Data.objects.get(pk=task.output[0])
 
     assert copy.pk != data.pk and copy.slug != data.slug
-    assert (copy.name, copy.process_id, copy.status, copy.input) == (data.name, data.process_id, "OK", {"src": source.pk})
+    assert (copy.name, copy.process_id, copy.status, copy.input) == (
+        data.name,
+        data.process_id,
+        "OK",
+        {"src": source.pk},
+    )
     assert copy.contributor == bob and copy.duplicated is not None and data.duplicated is None
     assert copy.created == Data.objects.get(pk=data.pk).created
     # Files: a copy of the whole directory under the new id; the original is untouched.
@@ -72,13 +79,17 @@ def test_errored_data_can_be_duplicated(user_client, make_finished, run):
     assert task.status == TaskStatus.DONE and Data.objects.get(pk=task.output[0]).status == "ER"
 
 
-def test_duplicate_entity_with_data_and_annotations(user_client, contributor, make_collection, make_entity, make_finished, run, data_root):
+def test_duplicate_entity_with_data_and_annotations(
+    user_client, contributor, make_collection, make_entity, make_finished, run, data_root
+):
     collection = make_collection()
     entity = make_entity(collection=collection)
     data = make_finished(collection=collection, entity=entity)
     group = AnnotationGroup.objects.create(name="general", label="General", sort_order=1)
     field = AnnotationField.objects.create(name="species", label="Species", type="STRING", group=group, sort_order=1)
-    AnnotationValue.objects.create(entity=entity, field=field, _value={"value": "Mm", "label": "Mm"}, contributor=contributor)
+    AnnotationValue.objects.create(
+        entity=entity, field=field, _value={"value": "Mm", "label": "Mm"}, contributor=contributor
+    )
 
     with run():
         response = user_client.post("/api/sample/duplicate", {"ids": [entity.pk]}, format="json")
@@ -88,20 +99,28 @@ def test_duplicate_entity_with_data_and_annotations(user_client, contributor, ma
     assert copy.name == entity.name and copy.duplicated is not None
     assert copy.collection_id is None  # Resolwe: a duplicate leaves the collection unless asked otherwise
     [data_copy] = copy.data.all()
-    assert data_copy.pk != data.pk and data_copy.collection_id is None and data_copy.permission_group_id == copy.permission_group_id
+    assert (
+        data_copy.pk != data.pk
+        and data_copy.collection_id is None
+        and data_copy.permission_group_id == copy.permission_group_id
+    )
     assert (data_root / str(data_copy.pk) / "out.txt").read_text() == "hello"
     assert AnnotationValue.objects.get(entity=copy).value == "Mm"
     assert permissions.user_level(contributor, copy) == Permission.OWNER
 
     with run():
-        response = user_client.post("/api/entity/duplicate", {"ids": [entity.pk], "inherit_collection": True}, format="json")
+        response = user_client.post(
+            "/api/entity/duplicate", {"ids": [entity.pk], "inherit_collection": True}, format="json"
+        )
     kept = task_of(response)
     kept_copy = Entity.objects.get(pk=kept.output[0])
     assert kept_copy.collection_id == collection.pk
     assert set(kept_copy.data.values_list("collection_id", flat=True)) == {collection.pk}
 
 
-def test_duplicate_collection_rewires_inputs_between_copies(user_client, contributor, make_collection, make_entity, make_finished, run):
+def test_duplicate_collection_rewires_inputs_between_copies(
+    user_client, contributor, make_collection, make_entity, make_finished, run
+):
     collection = make_collection(description="desc", tags=["a"])
     entity = make_entity(collection=collection)
     upstream = make_finished(collection=collection, entity=entity)

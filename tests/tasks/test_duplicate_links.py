@@ -57,6 +57,7 @@ def test_duplicate_keeps_links_as_links_and_skips_fifos(
     (directory / "inside").symlink_to("out.txt")
     os.mkfifo(directory / "fifo")
     if cross_device:
+
         def no_link(*args, **kwargs):
             raise OSError(18, "Invalid cross-device link")
 

@@ -78,8 +78,12 @@ def test_move_permissions(bob_client, bob, anon_client, make_collection, make_en
     response = bob_client.post("/api/entity/move_to_collection", body, format="json")
     assert response.status_code == 403
     assert response.json() == {"detail": f"You do not have edit permission on destination_collection {theirs.pk}."}
-    response = bob_client.post("/api/entity/move_to_collection", {**back, "destination_collection": 999999}, format="json")
-    assert response.status_code == 400 and response.json() == {"destination_collection": ["Collection id does not exist"]}
+    response = bob_client.post(
+        "/api/entity/move_to_collection", {**back, "destination_collection": 999999}, format="json"
+    )
+    assert response.status_code == 400 and response.json() == {
+        "destination_collection": ["Collection id does not exist"]
+    }
     response = anon_client.post("/api/entity/move_to_collection", back, format="json")
     assert response.status_code == 403
     assert Entity.objects.get(pk=entity.pk).collection_id == mine.pk
@@ -99,4 +103,6 @@ def test_move_bad_input_is_400(user_client, body, expected):
 
 
 def test_collections_cannot_be_moved(user_client):
-    assert user_client.post("/api/collection/move_to_collection", {}, format="json").status_code == 405  # the detail route
+    assert (
+        user_client.post("/api/collection/move_to_collection", {}, format="json").status_code == 405
+    )  # the detail route

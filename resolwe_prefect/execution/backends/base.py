@@ -19,10 +19,10 @@ class ProgramJob:
     """Everything a backend needs to run one program, and nothing it must not see."""
 
     data_id: int
-    script: str                 # the rendered program, preamble included
-    data_dir: Path              # the working directory; outputs are written here
-    runtime_dir: Path           # our side: commands file, script, temp dir
-    env: dict[str, str]         # the whole environment of the program (already scrubbed)
+    script: str  # the rendered program, preamble included
+    data_dir: Path  # the working directory; outputs are written here
+    runtime_dir: Path  # our side: commands file, script, temp dir
+    env: dict[str, str]  # the whole environment of the program (already scrubbed)
     cores: int = 1
     memory_mb: int = 4096
     network: bool = False

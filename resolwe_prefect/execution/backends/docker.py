@@ -125,13 +125,15 @@ class DockerBackend:
             await asyncio.to_thread(container.reload)
             return_code = int(status.get("StatusCode", 1))
             if container.attrs.get("State", {}).get("OOMKilled"):
-                return ProgramResult(return_code, f"Process was killed: it ran out of memory (limit {job.memory_mb} MB).")
+                return ProgramResult(
+                    return_code, f"Process was killed: it ran out of memory (limit {job.memory_mb} MB)."
+                )
             if return_code == 137:
                 return ProgramResult(
                     return_code, "Process was killed (SIGKILL): its container was killed from outside or stopped."
                 )
             return ProgramResult(return_code)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await asyncio.to_thread(container.kill)
             return ProgramResult(137, f"Process exceeded the time limit of {job.timeout:g} s.")
         finally:

@@ -60,39 +60,68 @@ APP_LABEL = "resolwe-prefect"
 POLL_SECONDS = 1.0
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 # Pod-spec fields a scheduling class may set; anything else in KUBERNETES_PLACEMENT is a mistake.
-PLACEMENT_FIELDS = frozenset({
-    "nodeSelector", "tolerations", "affinity", "priorityClassName", "runtimeClassName",
-    "topologySpreadConstraints", "schedulerName",
-})
+PLACEMENT_FIELDS = frozenset(
+    {
+        "nodeSelector",
+        "tolerations",
+        "affinity",
+        "priorityClassName",
+        "runtimeClassName",
+        "topologySpreadConstraints",
+        "schedulerName",
+    }
+)
 # Interactive programs (IN) go first and prefer nodes kept for them; batch (BA) yields to them and
 # may use tainted batch nodes. The PriorityClasses ship in deployments/kubernetes/priorityclasses.yaml;
 # preferences and tolerations are harmless on a cluster without such nodes.
 DEFAULT_PLACEMENT: dict[str, dict[str, Any]] = {
     "IN": {
         "priorityClassName": "resolwe-interactive",
-        "affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
-            "weight": 100,
-            "preference": {"matchExpressions": [
-                {"key": "resolwe.io/node-pool", "operator": "In", "values": ["interactive"]},
-            ]},
-        }]}},
+        "affinity": {
+            "nodeAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "weight": 100,
+                        "preference": {
+                            "matchExpressions": [
+                                {"key": "resolwe.io/node-pool", "operator": "In", "values": ["interactive"]},
+                            ]
+                        },
+                    }
+                ]
+            }
+        },
     },
     "BA": {
         "priorityClassName": "resolwe-batch",
         "tolerations": [{"key": "resolwe.io/batch", "operator": "Exists", "effect": "NoSchedule"}],
-        "affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
-            "weight": 100,
-            "preference": {"matchExpressions": [
-                {"key": "resolwe.io/node-pool", "operator": "In", "values": ["batch"]},
-            ]},
-        }]}},
+        "affinity": {
+            "nodeAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "weight": 100,
+                        "preference": {
+                            "matchExpressions": [
+                                {"key": "resolwe.io/node-pool", "operator": "In", "values": ["batch"]},
+                            ]
+                        },
+                    }
+                ]
+            }
+        },
     },
 }
 # A container waiting for one of these reasons will not start without someone's help.
-FATAL_WAITING = frozenset({
-    "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError",
-    "CreateContainerError", "RunContainerError",
-})
+FATAL_WAITING = frozenset(
+    {
+        "ImagePullBackOff",
+        "InvalidImageName",
+        "ErrImageNeverPull",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+    }
+)
 _KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 
@@ -138,7 +167,9 @@ def placement(scheduling_class: str) -> dict[str, Any]:
     chosen = configured.get(scheduling_class, configured.get("BA", {}))
     unknown = set(chosen) - PLACEMENT_FIELDS
     if unknown:
-        raise ValueError(f"KUBERNETES_PLACEMENT[{scheduling_class!r}] sets fields that are not placement: {sorted(unknown)}")
+        raise ValueError(
+            f"KUBERNETES_PLACEMENT[{scheduling_class!r}] sets fields that are not placement: {sorted(unknown)}"
+        )
     return copy.deepcopy(chosen)
 
 
@@ -232,8 +263,14 @@ class KubernetesBackend:
             "resolwe.io/run": name,
         }
 
-    def job_manifest(self, job: ProgramJob, *, scheduling_class: str = "BA", name: str | None = None,
-                     utilities_name: str | None = None) -> dict:
+    def job_manifest(
+        self,
+        job: ProgramJob,
+        *,
+        scheduling_class: str = "BA",
+        name: str | None = None,
+        utilities_name: str | None = None,
+    ) -> dict:
         """The complete ``batch/v1`` Job of one program run."""
         name = name or job_name(job)
         utilities_name = utilities_name or utilities_configmap()["metadata"]["name"]
@@ -252,14 +289,28 @@ class KubernetesBackend:
             {"name": "data", "mountPath": "/runtime", "subPath": sub_path(job.runtime_dir)},
             {"name": "utilities", "mountPath": BIN_MOUNT, "readOnly": True},
             # The run's identity resolves by name (identity.py); the files are on the shared volume.
-            {"name": "data", "mountPath": "/etc/passwd", "readOnly": True,
-             "subPath": sub_path(job.runtime_dir / "identity" / "passwd")},
-            {"name": "data", "mountPath": "/etc/group", "readOnly": True,
-             "subPath": sub_path(job.runtime_dir / "identity" / "group")},
+            {
+                "name": "data",
+                "mountPath": "/etc/passwd",
+                "readOnly": True,
+                "subPath": sub_path(job.runtime_dir / "identity" / "passwd"),
+            },
+            {
+                "name": "data",
+                "mountPath": "/etc/group",
+                "readOnly": True,
+                "subPath": sub_path(job.runtime_dir / "identity" / "group"),
+            },
         ]
         for input_dir in job.input_dirs:
-            mounts.append({"name": "data", "mountPath": f"/inputs/{Path(input_dir).name}",
-                           "subPath": sub_path(Path(input_dir)), "readOnly": True})
+            mounts.append(
+                {
+                    "name": "data",
+                    "mountPath": f"/inputs/{Path(input_dir).name}",
+                    "subPath": sub_path(Path(input_dir)),
+                    "readOnly": True,
+                }
+            )
         volumes: list[dict[str, Any]] = [
             {"name": "data", "persistentVolumeClaim": {"claimName": claim}},
             {"name": "utilities", "configMap": {"name": utilities_name, "defaultMode": 0o755}},
@@ -270,8 +321,13 @@ class KubernetesBackend:
             if Path(job.secrets_dir).is_relative_to(job.runtime_dir):
                 # The secrets' files are on the shared volume too: hide them under /runtime.
                 volumes.append({"name": "secrets-mask", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}})
-                mounts.append({"name": "secrets-mask", "readOnly": True, "mountPath": str(
-                    Path("/runtime") / Path(job.secrets_dir).relative_to(job.runtime_dir))})
+                mounts.append(
+                    {
+                        "name": "secrets-mask",
+                        "readOnly": True,
+                        "mountPath": str(Path("/runtime") / Path(job.secrets_dir).relative_to(job.runtime_dir)),
+                    }
+                )
         cpu, memory = str(max(int(job.cores), 1)), f"{int(job.memory_mb)}Mi"
         container = {
             "name": CONTAINER,
@@ -382,8 +438,9 @@ class KubernetesBackend:
             identity_files(identity, job.runtime_dir / "identity")
             give_to_program(identity, job.data_dir, job.runtime_dir)
             utilities_map = utilities_configmap()
-            manifest = self.job_manifest(job, scheduling_class=scheduling_class, name=name,
-                                         utilities_name=utilities_map["metadata"]["name"])
+            manifest = self.job_manifest(
+                job, scheduling_class=scheduling_class, name=name, utilities_name=utilities_map["metadata"]["name"]
+            )
             secret = self.secret_manifest(job, name=name) if job.secrets_dir is not None else None
             await self._load_configuration()
         except (OSError, ValueError, KeyError) as error:
@@ -434,8 +491,13 @@ class KubernetesBackend:
 
     async def _adopt_secret(self, core, ns: str, secret: dict, created_job) -> None:
         """Make the Job own its Secret, so Kubernetes removes it even when we cannot."""
-        owner = {"apiVersion": "batch/v1", "kind": "Job", "name": created_job.metadata.name,
-                 "uid": created_job.metadata.uid, "blockOwnerDeletion": False}
+        owner = {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "name": created_job.metadata.name,
+            "uid": created_job.metadata.uid,
+            "blockOwnerDeletion": False,
+        }
         await core.patch_namespaced_secret(secret["metadata"]["name"], ns, {"metadata": {"ownerReferences": [owner]}})
 
     async def _cleanup(self, core, batch, ns: str, name: str, created_job: bool, created_secret: bool) -> None:
@@ -487,14 +549,19 @@ class KubernetesBackend:
                     if state.waiting.reason in FATAL_WAITING:
                         return ProgramResult(1, f"The program's container could not start ({last_reason}).")
                 if status is not None and status.phase == "Failed":
-                    return ProgramResult(1, f"The program's pod failed before it started: {status.reason or ''} {status.message or ''}".strip())
+                    return ProgramResult(
+                        1,
+                        f"The program's pod failed before it started: {status.reason or ''} {status.message or ''}".strip(),
+                    )
                 for condition in (status.conditions or []) if status is not None else []:
                     if condition.type == "PodScheduled" and condition.status == "False":
                         last_reason = f"{condition.reason}: {condition.message or ''}".strip(": ")
             await asyncio.sleep(POLL_SECONDS)
         return ProgramResult(1, f"The program's pod did not start in time ({last_reason}).")
 
-    async def _stream_logs(self, core, ns: str, pod_name: str, on_output: OutputLine, since: int | None) -> float | None:
+    async def _stream_logs(
+        self, core, ns: str, pod_name: str, on_output: OutputLine, since: int | None
+    ) -> float | None:
         """Relay the container's output line by line until the stream ends; when the last chunk came."""
         kwargs: dict[str, Any] = {"container": CONTAINER, "follow": True, "_preload_content": False}
         if since is not None:
@@ -535,10 +602,14 @@ class KubernetesBackend:
             if state is not None and state.terminated is not None:
                 code = int(state.terminated.exit_code)
                 if state.terminated.reason == "OOMKilled":
-                    return ProgramResult(code or 137, f"Process was killed: it ran out of memory (limit {job.memory_mb} MB).")
+                    return ProgramResult(
+                        code or 137, f"Process was killed: it ran out of memory (limit {job.memory_mb} MB)."
+                    )
                 if code < 0 or (state.terminated.signal or 0):
-                    return ProgramResult(code or 128 + int(state.terminated.signal),
-                                         f"Process was killed by signal {state.terminated.signal or -code}.")
+                    return ProgramResult(
+                        code or 128 + int(state.terminated.signal),
+                        f"Process was killed by signal {state.terminated.signal or -code}.",
+                    )
                 return ProgramResult(code)
             if state is not None and state.running is not None:
                 return None
@@ -562,12 +633,14 @@ def _job_failure(job_object, job: ProgramJob) -> ProgramResult | None:
             if condition.reason == "DeadlineExceeded":
                 limit = job_object.spec.active_deadline_seconds if job.timeout is None else job.timeout
                 return ProgramResult(137, f"Process exceeded the time limit of {limit:g} s.")
-            return ProgramResult(1, f"The program's Job failed: {condition.reason}: {condition.message or ''}".strip(": "))
+            return ProgramResult(
+                1, f"The program's Job failed: {condition.reason}: {condition.message or ''}".strip(": ")
+            )
     return None
 
 
 def _api_error(error) -> str:
-    body = (getattr(error, "body", "") or "")
+    body = getattr(error, "body", "") or ""
     if isinstance(body, bytes):
         body = body.decode(errors="replace")
     return f"{error.status} {error.reason}: {body[:500]}".strip(": ")

@@ -65,7 +65,9 @@ class LocalBackend:
         """The full command line: sandbox, identity and limits around ``bash script.sh``."""
         if not self.sandboxed():
             if job.secrets_dir is not None:
-                raise SandboxUnavailable("Secrets reach programs only inside the sandbox (RESOLWE_PREFECT_SANDBOX=none).")
+                raise SandboxUnavailable(
+                    "Secrets reach programs only inside the sandbox (RESOLWE_PREFECT_SANDBOX=none)."
+                )
             return self.limited(job, ["bash", "--noprofile", "--norc", str(job.runtime_dir / "script.sh")])
         from resolwe_prefect.runtime.preamble import bin_dir
 
@@ -110,7 +112,7 @@ class LocalBackend:
                 assert info_r is not None and block_w is not None
                 try:
                     await network.attach(await read_child_pid(info_r))
-                except (SandboxUnavailable, OSError, ValueError, KeyError, asyncio.TimeoutError) as error:
+                except (TimeoutError, SandboxUnavailable, OSError, ValueError, KeyError) as error:
                     self._kill(process)
                     await process.wait()
                     return ProgramResult(return_code=1, message=f"Could not give the program its network: {error}")
@@ -126,14 +128,18 @@ class LocalBackend:
                 seal(job.data_dir)
                 reclaim(job.runtime_dir)
 
-    async def _follow(self, process: asyncio.subprocess.Process, job: ProgramJob, on_output: OutputLine) -> ProgramResult:
+    async def _follow(
+        self, process: asyncio.subprocess.Process, job: ProgramJob, on_output: OutputLine
+    ) -> ProgramResult:
         try:
             await asyncio.wait_for(self._pump(process, on_output), timeout=job.timeout)
             return_code = await process.wait()
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._kill(process)
             await process.wait()
-            return ProgramResult(return_code=-signal.SIGKILL, message=f"Process exceeded the time limit of {job.timeout:g} s.")
+            return ProgramResult(
+                return_code=-signal.SIGKILL, message=f"Process exceeded the time limit of {job.timeout:g} s."
+            )
         except asyncio.CancelledError:
             self._kill(process)
             # Sealing the directory must wait until nothing of the program runs.

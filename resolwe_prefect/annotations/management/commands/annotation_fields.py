@@ -64,7 +64,9 @@ class Command(BaseCommand):
             raise CommandError(f"Entity {entity_id} does not exist.")
         values = json.loads(values_text)
         users = get_user_model().objects
-        contributor = users.get(username=username) if username else users.filter(is_superuser=True).order_by("pk").first()
+        contributor = (
+            users.get(username=username) if username else users.filter(is_superuser=True).order_by("pk").first()
+        )
         contributor = contributor or entity.contributor
         try:
             services.set_entity_values(entity, values, contributor)

@@ -34,14 +34,20 @@ class Command(BaseCommand):
         parser.add_argument("-f", "--force", action="store_true", help="overwrite definitions of the same version")
         parser.add_argument("--retire", action="store_true", help="retire processes absent from the definitions")
         parser.add_argument(
-            "--path", action="append", default=[], type=Path,
+            "--path",
+            action="append",
+            default=[],
+            type=Path,
             help="directory with process definitions (repeatable; default: settings.FLOW_PROCESSES_DIRS)",
         )
         parser.add_argument(
             "--file", action="append", default=[], type=Path, help="process definition file (repeatable)"
         )
         parser.add_argument(
-            "--descriptor-path", action="append", default=[], type=Path,
+            "--descriptor-path",
+            action="append",
+            default=[],
+            type=Path,
             help="directory with descriptor schemas (repeatable; default: settings.FLOW_DESCRIPTORS_DIRS)",
         )
         parser.add_argument(
@@ -63,9 +69,7 @@ class Command(BaseCommand):
 
         descriptor_outcomes = register_descriptor_schemas(descriptor_paths, user=user, force=options["force"])
         entries, failures = load_entries(process_paths, kind="process")
-        process_outcomes = failures + register_processes(
-            [], user=user, force=options["force"], definitions=entries
-        )
+        process_outcomes = failures + register_processes([], user=user, force=options["force"], definitions=entries)
         retired: list[str] = []
         if options["retire"]:
             if failures:
