@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("resolwe_prefect.api.urls")),
+    path("", include("resolwe_prefect.urls")),
 ]
 
 handler400 = "resolwe_prefect.api.handlers.bad_request"

@@ -24,9 +24,10 @@ from rest_framework.response import Response
 
 from resolwe_prefect.api.filters import NUMBER_LOOKUPS, StrictFilterSet
 from resolwe_prefect.api.parsers import find_problem
-from resolwe_prefect.api.views import ResolweViewSetMixin
+from resolwe_prefect.api.views import UnchangedPatchMixin
 from resolwe_prefect.permissions.api import ResolwePermissions
 from resolwe_prefect.permissions.models import PUBLIC_USERNAME
+from resolwe_prefect.permissions.views import ResolweViewSetMixin
 
 from .permissions import SelfOrStaff, can_manage_members, is_staff
 from .serializers import GroupSerializer, UserIdsSerializer, UserSerializer
@@ -126,6 +127,7 @@ class UserFilter(StrictFilterSet):
 
 class UserViewSet(
     ResolweViewSetMixin,
+    UnchangedPatchMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,

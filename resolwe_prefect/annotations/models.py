@@ -16,6 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from resolwe_prefect.permissions.models import PermissionObject
+
 
 class AnnotationType(models.TextChoices):
     """The value types Resolwe supports; the type decides how a value is validated."""
@@ -72,8 +74,8 @@ class AnnotationField(models.Model):
         return f"{self.group.name}.{self.name}"
 
 
-class AnnotationPreset(models.Model):
-    """A named set of fields users pick from when annotating."""
+class AnnotationPreset(PermissionObject):
+    """A named set of fields users pick from when annotating; as in Resolwe, the contributor owns a new one."""
 
     name = models.CharField(max_length=NAME_LENGTH)
     sort_order = models.PositiveSmallIntegerField(default=0)
@@ -81,10 +83,6 @@ class AnnotationPreset(models.Model):
     contributor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
-    #: Presets carry per-object permissions in Resolwe: the contributor owns a new one.
-    permission_group = models.ForeignKey(
-        "permissions.PermissionGroup", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
 
     class Meta:
         ordering = ["sort_order", "id"]

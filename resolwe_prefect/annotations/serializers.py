@@ -17,6 +17,7 @@ from resolwe_prefect.api.fields import StrictCharField
 from resolwe_prefect.api.serializers import BaseResolweSerializer, ContributorSerializer, ResolweDateTimeField
 from resolwe_prefect.entities.models import Entity
 from resolwe_prefect.permissions.api import require_edit
+from resolwe_prefect.permissions.serializers import CurrentUserPermissionsMixin
 
 from . import services
 from .models import AnnotationField, AnnotationGroup, AnnotationPreset, AnnotationValue
@@ -60,7 +61,7 @@ class AnnotationByPathSerializer(serializers.Serializer):
     value = serializers.JSONField(allow_null=True)
 
 
-class AnnotationPresetSerializer(BaseResolweSerializer):
+class AnnotationPresetSerializer(BaseResolweSerializer, CurrentUserPermissionsMixin):
     fields = PrimaryKeyDictField(many=True, queryset=AnnotationField.objects.all(), required=False)
 
     class Meta:

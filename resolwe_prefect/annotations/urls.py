@@ -2,7 +2,7 @@
 
 ``PUT`` on the ``annotation_value`` list URL (bulk upsert) is not a router
 route, so the list URL is also mapped here; app ``urlpatterns`` come before
-the router in ``resolwe_prefect/api/urls.py``.
+the router in ``resolwe_prefect/urls.py``.
 """
 
 from django.urls import path

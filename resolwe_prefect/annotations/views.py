@@ -9,7 +9,7 @@ permissions from their entity: VIEW to see, EDIT to write.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
@@ -18,11 +18,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from resolwe_prefect.api.views import ResolweViewSetMixin
+from resolwe_prefect.api.views import UnchangedPatchMixin
 from resolwe_prefect.entities.models import Collection, Entity
-from resolwe_prefect.permissions.api import PermissionsActionMixin
 from resolwe_prefect.permissions.models import Permission
 from resolwe_prefect.permissions.services import filter_for_user, user_level
+from resolwe_prefect.permissions.views import PermissionsActionMixin, ResolweViewSetMixin
 
 from . import services
 from .filters import AnnotationFieldFilter, AnnotationGroupFilter, AnnotationPresetFilter, AnnotationValueFilter
@@ -68,6 +68,7 @@ class AnnotationFieldViewSet(PublicSchemaMixin, ResolweViewSetMixin, viewsets.Re
 class AnnotationPresetViewSet(
     PermissionsActionMixin,
     ResolweViewSetMixin,
+    UnchangedPatchMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -145,6 +146,14 @@ class AnnotationValueViewSet(
         raise MethodNotAllowed(request.method, detail="Partial updates are not supported.")
 
 
+def _editable(model: type[Model], request: Request, pk: int) -> Model:
+    """The object ``pk`` when the caller may edit it: 404 when they cannot see it, 403 without EDIT."""
+    obj = get_object_or_404(filter_for_user(model.objects.all(), request.user), pk=pk)
+    if user_level(request.user, obj) < Permission.EDIT:
+        raise PermissionDenied()
+    return obj
+
+
 class SetAnnotationFieldsView(APIView):
     """``POST /api/collection/<id>/set_annotation_fields {"annotation_fields": [{"id"}]}`` → 204.
 
@@ -157,9 +166,7 @@ class SetAnnotationFieldsView(APIView):
 
     @extend_schema(request=AnnotationFieldIdsSerializer, responses={204: None})
     def post(self, request: Request, pk: int) -> Response:
-        collection = get_object_or_404(filter_for_user(Collection.objects.all(), request.user), pk=pk)
-        if user_level(request.user, collection) < Permission.EDIT:
-            raise PermissionDenied()
+        collection = _editable(Collection, request, pk)
         serializer = AnnotationFieldIdsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.set_collection_fields(collection, serializer.validated_data["annotation_fields"])
@@ -180,9 +187,7 @@ class SetAnnotationsView(APIView):
 
     @extend_schema(request=AnnotationByPathSerializer(many=True), responses={200: None})
     def post(self, request: Request, pk: int) -> Response:
-        entity = get_object_or_404(filter_for_user(Entity.objects.all(), request.user), pk=pk)
-        if user_level(request.user, entity) < Permission.EDIT:
-            raise PermissionDenied()
+        entity = _editable(Entity, request, pk)
         serializer = AnnotationByPathSerializer(data=request.data, many=True)
         serializer.is_valid(raise_exception=True)
         annotations = {item["field_path"]: item["value"] for item in serializer.validated_data}

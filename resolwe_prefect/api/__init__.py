@@ -1,1 +1,4 @@
-"""The REST surface shared by every app: router, pagination, projection, errors."""
+"""The web base every app builds on: router, viewset mixins, serializer pieces, pagination, projection, errors.
+
+It imports no app; ``resolwe_prefect.urls`` assembles the apps' routes.
+"""

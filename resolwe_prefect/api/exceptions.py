@@ -3,7 +3,9 @@
 DRF already renders its own exceptions as ``{"detail": ...}`` or field dicts.
 Resolwe additionally turns a Django ``ValidationError`` raised by model code
 into ``400 {"error": ...}`` and an ``IntegrityError`` into ``409 {"error": ...}``;
-resdk and the conformance runner compare these bodies.
+resdk and the conformance runner compare these bodies. A service's
+``ServiceError`` (``DataError``, ``ChunkError``) carries its own body and
+status, so views call services without catching anything.
 
 A few more exceptions are the client's fault, not the server's, and answer
 4xx instead of 500. They are a safety net: the fields and filters refuse
@@ -21,6 +23,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
+
+from resolwe_prefect.core.errors import ServiceError
 
 
 def _django_error_body(exc: DjangoValidationError):
@@ -52,7 +56,12 @@ def _client_error(exc: Exception) -> Response | None:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """DRF's handler plus Django ``ValidationError`` → 400, ``IntegrityError`` → 409 and the client errors above."""
+    """DRF's handler plus a ``ServiceError``'s own answer, Django ``ValidationError`` → 400,
+    ``IntegrityError`` → 409 and the client errors above.
+    """
+    if isinstance(exc, ServiceError):
+        set_rollback()
+        return Response(exc.detail, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         set_rollback()
         return Response({"error": _django_error_body(exc)}, status=status.HTTP_400_BAD_REQUEST)

@@ -2,14 +2,14 @@
 
 DRF's ``CharField`` turns ``12345`` into ``"12345"`` and a model
 ``JSONField`` takes any JSON at all, so ``"tags": "abc"`` or
-``"settings": "x"`` used to be stored as given and then broke resdk, which
+``"settings": "x"`` would be stored as given and break resdk, which
 expects a list and an object. Every writable field of Resolwe's objects
 uses these instead, so a wrong type is a 400 naming the field.
 
 ``parse_pk`` is the one reading of an object id from a request body: an
 integer (or a string of ASCII digits) that fits the database's ``bigint``;
 anything else does not name an object (``"²".isdigit()`` is true in Python,
-and ``2**70`` overflowed the query).
+and ``2**70`` would overflow the query).
 """
 
 from __future__ import annotations

@@ -126,17 +126,6 @@ class BaseResolweSerializer(serializers.ModelSerializer):
     update_protected_fields: tuple[str, ...] = ("contributor",)
 
     contributor = ContributorSerializer(read_only=True)
-    current_user_permissions = serializers.SerializerMethodField()
-
-    def get_current_user_permissions(self, obj) -> list[dict]:
-        """The caller's, their groups' and public's levels on ``obj`` (prefetched by the viewset on lists)."""
-        from resolwe_prefect.permissions.services import current_user_permissions
-
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        if user is None or not hasattr(obj, "permission_group_id"):
-            return []
-        return current_user_permissions(user, obj)
 
     def validate_slug(self, value: str) -> str:
         """Resolwe answers a bad or taken slug with ``{"detail": ...}``, not a field error."""
@@ -163,3 +152,9 @@ class BaseResolweSerializer(serializers.ModelSerializer):
             for name, field in self.fields.items()
             if not field.read_only and name not in self.update_protected_fields
         }
+
+
+class SlugExistsSerializer(serializers.Serializer):
+    """``?name=<slug>`` for ``slug_exists``."""
+
+    name = serializers.CharField()

@@ -1,9 +1,7 @@
-"""Viewset plumbing shared by every Resolwe resource.
+"""Viewset mixins every Resolwe resource shares, one concern each, as DRF's own mixins.
 
-``ResolweViewSetMixin`` is the one place where visibility is decided
-(``filter_for_user``, backed by ``permissions.services``); what a visible
-object allows is checked by ``ResolwePermissions``. It also applies ``fields=`` projection and Resolwe's
-"PATCH that changes nothing → 204" rule.
+Who may see or change an object is not decided here: ``permissions.views``
+adds that and composes these mixins into ``ResolweViewSetMixin``.
 """
 
 from __future__ import annotations
@@ -11,64 +9,25 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status
-from rest_framework.decorators import api_view, permission_classes
+from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
-
-from resolwe_prefect.permissions import services as permission_services
-from resolwe_prefect.permissions.api import ResolwePermissions
-from resolwe_prefect.permissions.models import Permission
+from rest_framework.serializers import BaseSerializer
 
 from .filters import ResolweOrderingFilter
-from .projection import apply_projection, parse_fields
+from .projection import Projection, apply_projection, parse_fields
+from .serializers import SlugExistsSerializer
 
 #: The oldest resdk this server is known to work with.
 RESDK_MINIMAL_SUPPORTED_VERSION = "22.0.0"
 
 
-class ResolweViewSetMixin:
-    """Visibility hook, projection and Resolwe's update conventions for a GenericViewSet."""
+class FilteringMixin:
+    """Resolwe's filters (unknown parameters refused) and ordering (unknown fields refused)."""
 
-    permission_classes = [ResolwePermissions]
     filter_backends = [DjangoFilterBackend, ResolweOrderingFilter]
-    #: ``select_related``/``prefetch_related`` are applied in ``base_queryset``.
-    queryset: QuerySet
-    #: Path from the model to its PermissionGroup. ``None`` means the model has no
-    #: per-object permissions: logged-in users see all, anonymous users nothing.
-    #: Left unset, it is ``permission_group`` when the model has that field.
-    permission_field: str | None
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        cls._install_noop_patch()
-        if "permission_field" not in cls.__dict__ and getattr(cls, "queryset", None) is not None:
-            fields = {f.name for f in cls.queryset.model._meta.get_fields()}
-            cls.permission_field = "permission_group" if "permission_group" in fields else None
-
-    def base_queryset(self) -> QuerySet:
-        """The queryset with everything the serializer reads loaded up front (no N+1)."""
-        return self.queryset.all()
-
-    def filter_for_user(self, queryset: QuerySet) -> QuerySet:
-        """Objects the caller may view (VIEW held by them, their groups or public)."""
-        user = self.request.user
-        if self.permission_field is None:
-            return queryset if user and user.is_authenticated else queryset.none()
-        return permission_services.filter_for_user(queryset, user, Permission.VIEW, field=self.permission_field)
-
-    def with_caller_permissions(self, queryset: QuerySet) -> QuerySet:
-        """Prefetch the caller's permission rows when ``current_user_permissions`` will be serialized."""
-        if self.permission_field != "permission_group" or self.request.method not in permissions.SAFE_METHODS:
-            return queryset
-        tree = self.projection()
-        if tree and "current_user_permissions" not in tree:
-            return queryset
-        return permission_services.prefetch_caller_permissions(queryset, self.request.user)
-
-    def get_queryset(self) -> QuerySet:
-        return self.with_caller_permissions(self.filter_for_user(self.base_queryset()))
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         """Skip the filter backends for a detail route without query parameters.
@@ -82,12 +41,15 @@ class ResolweViewSetMixin:
             return queryset
         return super().filter_queryset(queryset)
 
-    # --- projection -------------------------------------------------------------------
 
-    def projection(self):
+class ProjectionMixin:
+    """``?fields=id,entity__name``: GET answers with only the named keys (resolwe/rest/projection.py)."""
+
+    def projection(self) -> Projection | None:
+        """This request's ``fields=`` tree; ``None`` when every field is returned."""
         return parse_fields(self.request.query_params.get("fields")) if hasattr(self, "request") else None
 
-    def get_serializer(self, *args, **kwargs):
+    def get_serializer(self, *args, **kwargs) -> BaseSerializer:
         """Drop top-level fields that ``fields=`` excludes, so they are not even computed."""
         serializer = super().get_serializer(*args, **kwargs)
         tree = self.projection()
@@ -98,12 +60,12 @@ class ResolweViewSetMixin:
                     target.fields.pop(name)
         return serializer
 
-    def paginate_queryset(self, queryset):
+    def paginate_queryset(self, queryset: QuerySet) -> list | None:
         page = super().paginate_queryset(queryset)
         self._paginated = page is not None
         return page
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    def finalize_response(self, request: Request, response: Response, *args, **kwargs) -> Response:
         tree = self.projection() if request.method == "GET" else None
         if tree and isinstance(response, Response) and 200 <= response.status_code < 300:
             data = response.data
@@ -113,50 +75,80 @@ class ResolweViewSetMixin:
                 response.data = apply_projection(data, tree)
         return super().finalize_response(request, response, *args, **kwargs)
 
-    # --- create / update --------------------------------------------------------------
 
-    def perform_create(self, serializer):
-        """Save with the caller as contributor, then place the object in a permission group.
+class BaseQuerysetMixin:
+    """``base_queryset``: what the serializer reads, loaded up front, for reads and for answers to writes.
 
-        Inside a container it shares the container's group; a top-level object
-        gets its own, with the contributor as owner.
-        """
-        serializer.save(contributor=self.request.user)
-        if self.permission_field == "permission_group":
-            permission_services.on_created(serializer.instance)
+    A written object is read again through it, so that annotations (counts,
+    derived status) appear in the response as they do in a GET.
+    """
+
+    #: ``select_related``/``prefetch_related`` and annotations are applied in ``base_queryset``.
+    queryset: QuerySet
+
+    def base_queryset(self) -> QuerySet:
+        """The queryset with everything the serializer reads loaded up front (no N+1)."""
+        return self.queryset.all()
+
+    def get_queryset(self) -> QuerySet:
+        return self.base_queryset()
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        super().perform_create(serializer)
         self._reload(serializer)
 
-    def perform_update(self, serializer):
-        serializer.save()
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        super().perform_update(serializer)
         self._reload(serializer)
 
-    def _reload(self, serializer) -> None:
+    def _reload(self, serializer: BaseSerializer) -> None:
         """Re-read a written object through ``base_queryset`` so annotations appear in the response."""
         serializer.instance = self.base_queryset().get(pk=serializer.instance.pk)
 
-    @classmethod
-    def _install_noop_patch(cls) -> None:
-        """Give updatable viewsets Resolwe's "PATCH that changes nothing → 204" rule.
 
-        Installed only where ``UpdateModelMixin`` is present: defining ``update``
-        on a read-only viewset would make the router route PUT to a method
-        that cannot work.
-        """
-        if not issubclass(cls, mixins.UpdateModelMixin) or "update" in cls.__dict__:
-            return
-        parent_update = super().update  # the next ``update`` in the MRO
+class ContributorMixin:
+    """An object created over the API belongs to the caller: they are its ``contributor``."""
 
-        def update(self, request: Request, *args, **kwargs) -> Response:
-            if kwargs.get("partial") and hasattr(request.data, "keys"):
-                instance = self.get_object()
-                serializer = self.get_serializer(instance)
-                writable = serializer.writable_update_fields()
-                if not writable & set(request.data.keys()):
-                    return Response(status=status.HTTP_204_NO_CONTENT)
-            return parent_update(self, request, *args, **kwargs)
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        serializer.save(contributor=self.request.user)
 
-        update.__doc__ = parent_update.__doc__
-        cls.update = update
+
+class UnchangedPatchMixin(mixins.UpdateModelMixin):
+    """Resolwe's rule that a PATCH naming no field it may change is answered with 204.
+
+    The serializer names the fields a PATCH may change
+    (``writable_update_fields``). The override of ``partial_update`` has no
+    docstring on purpose: the schema would take it as the PATCH description.
+    """
+
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        if hasattr(request.data, "keys"):
+            writable = self.get_serializer(self.get_object()).writable_update_fields()
+            if not writable & set(request.data.keys()):
+                return Response(status=status.HTTP_204_NO_CONTENT)
+        return super().partial_update(request, *args, **kwargs)
+
+
+class SlugExistsMixin:
+    """``GET …/slug_exists?name=``: whether a slug is taken among the objects the caller can see.
+
+    Visibility is the viewset's ``filter_for_user`` (``permissions.views``).
+    """
+
+    @extend_schema(
+        parameters=[OpenApiParameter("name", OpenApiTypes.STR, required=True, description="The slug to look for.")],
+        responses={200: OpenApiTypes.BOOL},
+        filters=False,
+    )
+    @action(detail=False, methods=["get"])
+    def slug_exists(self, request: Request) -> Response:
+        """``true`` when one of the objects the caller can see has this slug (case-insensitive)."""
+        if not request.user.is_authenticated:
+            return Response(status=status.HTTP_401_UNAUTHORIZED)
+        serializer = SlugExistsSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        queryset = self.filter_for_user(self.queryset.model.objects.all())
+        return Response(queryset.filter(slug__iexact=serializer.validated_data["name"]).exists())
 
 
 @extend_schema(responses=OpenApiTypes.OBJECT)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import models
 
 from resolwe_prefect.core.models import BaseModel
-from resolwe_prefect.entities.models import DescriptorMixin
+from resolwe_prefect.descriptors.models import DescriptorMixin
+from resolwe_prefect.permissions.models import PermissionObject
 
 
 class DataStatus(models.TextChoices):
@@ -31,7 +32,7 @@ def worse_status(current: str, new: str) -> str:
     return max(current, new, key=STATUS_ORDER.index)
 
 
-class Data(DescriptorMixin, BaseModel):
+class Data(DescriptorMixin, PermissionObject, BaseModel):
     """One instance of a Process: its inputs, outputs and processing state.
 
     Each attempt at processing is one Prefect flow run, whose id is kept in
@@ -69,9 +70,6 @@ class Data(DescriptorMixin, BaseModel):
 
     flow_run_id = models.UUIDField(null=True, blank=True, db_index=True)
     attempt = models.PositiveIntegerField(default=1)
-    permission_group = models.ForeignKey(
-        "permissions.PermissionGroup", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
 
     parents = models.ManyToManyField(
         "self", through="DataDependency", through_fields=("child", "parent"), symmetrical=False, related_name="children"

@@ -14,13 +14,11 @@ from rest_framework import serializers
 
 from resolwe_prefect.api.fields import JSONObjectField, StrictCharField, TagsField, check_value
 from resolwe_prefect.api.serializers import BaseResolweSerializer, NestedReferenceField
+from resolwe_prefect.descriptors.serializers import DescriptorSerializerMixin
 from resolwe_prefect.entities.models import Collection, Entity
-from resolwe_prefect.entities.serializers import (
-    DescriptorSerializerMixin,
-    NestedCollectionSerializer,
-    NestedEntitySerializer,
-)
+from resolwe_prefect.entities.serializers import NestedCollectionSerializer, NestedEntitySerializer
 from resolwe_prefect.permissions.api import require_edit
+from resolwe_prefect.permissions.serializers import CurrentUserPermissionsMixin
 from resolwe_prefect.permissions.services import join_container
 from resolwe_prefect.processes.serializers import NestedProcessSerializer
 
@@ -33,7 +31,7 @@ DATA_READ_ONLY = [
 ]  # fmt: skip
 
 
-class DataSerializer(DescriptorSerializerMixin, BaseResolweSerializer):
+class DataSerializer(DescriptorSerializerMixin, BaseResolweSerializer, CurrentUserPermissionsMixin):
     update_protected_fields = ("contributor", "input", "process")
 
     version = serializers.CharField(read_only=True)

@@ -1,7 +1,8 @@
 """``/api/data``, ``/api/storage`` and the file browser under ``/data/<id>/<path>``.
 
 Creating, reusing and restarting Data are delegated to ``data.services``,
-which owns the rules; this module only translates HTTP to those calls.
+which owns the rules; this module only translates HTTP to those calls. A
+refusal is a ``DataError``, which the API's exception handler answers.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from resolwe_prefect.api.fields import parse_pk
-from resolwe_prefect.api.views import ResolweViewSetMixin
+from resolwe_prefect.api.views import UnchangedPatchMixin
 from resolwe_prefect.descriptors.models import DescriptorSchema
 from resolwe_prefect.entities.models import Collection, Entity
 from resolwe_prefect.entities.views import annotate_collections
 from resolwe_prefect.permissions import services as permission_services
-from resolwe_prefect.permissions.api import PermissionsActionMixin
+from resolwe_prefect.permissions.views import PermissionsActionMixin, ResolweViewSetMixin
 from resolwe_prefect.tasks.actions import BackgroundActionsMixin, MoveToCollectionMixin
 
+from . import services
 from .filters import DataFilter
 from .models import Data, Storage
 from .serializers import DataSerializer, StorageSerializer
@@ -86,6 +88,7 @@ class DataViewSet(
     MoveToCollectionMixin,
     PermissionsActionMixin,
     ResolweViewSetMixin,
+    UnchangedPatchMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
@@ -118,30 +121,17 @@ class DataViewSet(
         instance = self.base_queryset().get(pk=data.pk)
         return Response(self.get_serializer(instance).data, status=status_code)
 
-    def _call_service(self, function, *args, **kwargs):
-        from . import services
-
-        try:
-            return function(services)(*args, **kwargs), None
-        except services.DataError as error:
-            return None, Response(error.detail, status=getattr(error, "status_code", 400))
-
     @transaction.atomic
     def create(self, request: Request, *args, **kwargs) -> Response:
         """``POST /api/data``: 201 with the new object, or the service's 400 body."""
-        data, error = self._call_service(lambda s: s.create_data, user=request.user, **_service_kwargs(request.data))
-        return error or self._respond(data, status.HTTP_201_CREATED)
+        data = services.create_data(user=request.user, **_service_kwargs(request.data))
+        return self._respond(data, status.HTTP_201_CREATED)
 
     @action(detail=False, methods=["post"])
     @transaction.atomic
     def get_or_create(self, request: Request) -> Response:
         """200 with a reusable existing object (CAC/TMP processes), 201 with a new one."""
-        result, error = self._call_service(
-            lambda s: s.get_or_create_data, user=request.user, **_service_kwargs(request.data)
-        )
-        if error:
-            return error
-        data, created = result
+        data, created = services.get_or_create_data(user=request.user, **_service_kwargs(request.data))
         return self._respond(data, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @action(detail=True, methods=["post"], permission_classes=[IsStaff])
@@ -149,8 +139,8 @@ class DataViewSet(
     def restart(self, request: Request, pk=None) -> Response:
         """Start a failed object again; ``resource_overrides`` is keyed by Data id."""
         overrides = request.data.get("resource_overrides") if hasattr(request.data, "get") else None
-        data, error = self._call_service(lambda s: s.restart_data, self.get_object(), resource_overrides=overrides)
-        return error or self._respond(data, status.HTTP_200_OK)
+        data = services.restart_data(self.get_object(), resource_overrides=overrides)
+        return self._respond(data, status.HTTP_200_OK)
 
     def _related(self, queryset: QuerySet) -> Response:
         queryset = queryset.distinct().order_by("id")

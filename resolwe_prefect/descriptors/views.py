@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from rest_framework import viewsets
 
-from resolwe_prefect.api.views import ResolweViewSetMixin
-from resolwe_prefect.permissions.api import PermissionsActionMixin
+from resolwe_prefect.permissions.views import PermissionsActionMixin, ResolweViewSetMixin
 
 from .filters import DescriptorSchemaFilter
 from .models import DescriptorSchema

@@ -10,9 +10,9 @@ from rest_framework import serializers
 
 from resolwe_prefect.api.fields import JSONObjectField, StrictCharField, TagsField
 from resolwe_prefect.api.serializers import BaseResolweSerializer, NestedReferenceField
-from resolwe_prefect.descriptors.models import DescriptorSchema
-from resolwe_prefect.descriptors.serializers import NestedDescriptorSchemaSerializer, check_descriptor
+from resolwe_prefect.descriptors.serializers import DescriptorSerializerMixin
 from resolwe_prefect.permissions.api import require_edit
+from resolwe_prefect.permissions.serializers import CurrentUserPermissionsMixin
 from resolwe_prefect.permissions.services import join_container
 
 from .models import Collection, Entity
@@ -24,30 +24,7 @@ COLLECTION_FIELDS = [
 ]  # fmt: skip
 
 
-class DescriptorSerializerMixin(serializers.Serializer):
-    """``descriptor_schema`` by reference and ``descriptor_dirty`` recomputed on every write."""
-
-    descriptor_schema = NestedReferenceField(
-        NestedDescriptorSchemaSerializer, queryset=DescriptorSchema.objects.all(), required=False, allow_null=True
-    )
-    descriptor = JSONObjectField(required=False)
-
-    def _mark_dirty(self, validated_data: dict) -> dict:
-        if "descriptor" in validated_data or "descriptor_schema" in validated_data:
-            schema = validated_data.get("descriptor_schema", getattr(self.instance, "descriptor_schema", None))
-            descriptor = validated_data.get("descriptor", getattr(self.instance, "descriptor", {}))
-            descriptor, dirty = check_descriptor(schema, descriptor)
-            validated_data["descriptor"], validated_data["descriptor_dirty"] = descriptor, dirty
-        return validated_data
-
-    def create(self, validated_data: dict):
-        return super().create(self._mark_dirty(validated_data))
-
-    def update(self, instance, validated_data: dict):
-        return super().update(instance, self._mark_dirty(validated_data))
-
-
-class CollectionSerializer(DescriptorSerializerMixin, BaseResolweSerializer):
+class CollectionSerializer(DescriptorSerializerMixin, BaseResolweSerializer, CurrentUserPermissionsMixin):
     name = StrictCharField()
     slug = StrictCharField(required=False)
     tags = TagsField(required=False)
@@ -69,7 +46,7 @@ class NestedCollectionSerializer(CollectionSerializer):
         fields = [f for f in COLLECTION_FIELDS if f != "current_user_permissions"]
 
 
-class EntitySerializer(DescriptorSerializerMixin, BaseResolweSerializer):
+class EntitySerializer(DescriptorSerializerMixin, BaseResolweSerializer, CurrentUserPermissionsMixin):
     """``collection`` is nested on read and ``{"id"}`` on write; moving it moves the entity's Data."""
 
     name = StrictCharField()

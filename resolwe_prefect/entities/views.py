@@ -11,9 +11,9 @@ from django.db.models import Case, CharField, Count, IntegerField, OuterRef, Pre
 from django.db.models.functions import Coalesce
 from rest_framework import viewsets
 
-from resolwe_prefect.api.views import ResolweViewSetMixin
+from resolwe_prefect.api.views import UnchangedPatchMixin
 from resolwe_prefect.data.models import Data
-from resolwe_prefect.permissions.api import PermissionsActionMixin
+from resolwe_prefect.permissions.views import PermissionsActionMixin, ResolweViewSetMixin
 from resolwe_prefect.tasks.actions import BackgroundActionsMixin, MoveToCollectionMixin
 
 from .filters import CollectionFilter, EntityFilter
@@ -60,7 +60,9 @@ def annotate_entities(queryset: QuerySet) -> QuerySet:
     )
 
 
-class CollectionViewSet(BackgroundActionsMixin, PermissionsActionMixin, ResolweViewSetMixin, viewsets.ModelViewSet):
+class CollectionViewSet(
+    BackgroundActionsMixin, PermissionsActionMixin, ResolweViewSetMixin, UnchangedPatchMixin, viewsets.ModelViewSet
+):
     queryset = Collection.objects.all()
     serializer_class = CollectionSerializer
     filterset_class = CollectionFilter
@@ -76,7 +78,12 @@ class CollectionViewSet(BackgroundActionsMixin, PermissionsActionMixin, ResolweV
 
 
 class EntityViewSet(
-    BackgroundActionsMixin, MoveToCollectionMixin, PermissionsActionMixin, ResolweViewSetMixin, viewsets.ModelViewSet
+    BackgroundActionsMixin,
+    MoveToCollectionMixin,
+    PermissionsActionMixin,
+    ResolweViewSetMixin,
+    UnchangedPatchMixin,
+    viewsets.ModelViewSet,
 ):
     """Registered as both ``entity`` and ``sample`` (resolwe-bio's alias, which resdk uses)."""
 

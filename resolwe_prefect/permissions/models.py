@@ -43,6 +43,22 @@ class PermissionGroup(models.Model):
         db_table = "permissions_permissiongroup"
 
 
+class PermissionObject(models.Model):
+    """An object with per-object permissions (Resolwe's ``PermissionObject``): those of its ``permission_group``.
+
+    The group is null until the object is placed (``services.on_created``);
+    deleting a group leaves its objects without permissions instead of
+    deleting them, and a group is never asked for its objects (``related_name="+"``).
+    """
+
+    permission_group = models.ForeignKey(
+        PermissionGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
 class PermissionModel(models.Model):
     """One level held by one user or one Django group on one permission group."""
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.db import models
 
 from resolwe_prefect.core.models import BaseModel
+from resolwe_prefect.permissions.models import PermissionObject
 
 
-class Process(BaseModel):
+class Process(PermissionObject, BaseModel):
     """A process definition, as registered from YAML.
 
     ``input_schema``/``output_schema`` keep the normalized field lists (types
@@ -38,9 +39,6 @@ class Process(BaseModel):
     output_schema = models.JSONField(default=list, blank=True)
     run = models.JSONField(default=dict, blank=True)
     requirements = models.JSONField(default=dict, blank=True)
-    permission_group = models.ForeignKey(
-        "permissions.PermissionGroup", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
 
     class Meta(BaseModel.Meta):
         constraints = [models.UniqueConstraint(fields=["slug", "version"], name="process_slug_version")]

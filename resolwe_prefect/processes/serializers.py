@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from resolwe_prefect.api.serializers import BaseResolweSerializer
 from resolwe_prefect.core.versions import normalize_version
+from resolwe_prefect.permissions.serializers import CurrentUserPermissionsMixin
 
 from .models import Process
 
@@ -39,7 +40,7 @@ def _normalize_schema(schema: Any) -> Any:
     return result
 
 
-class ProcessSerializer(BaseResolweSerializer):
+class ProcessSerializer(BaseResolweSerializer, CurrentUserPermissionsMixin):
     """Read everything; superusers may POST a process directly (``is_active`` is forced on)."""
 
     version = serializers.CharField(required=False, default="0.0.0")

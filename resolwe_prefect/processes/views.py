@@ -7,8 +7,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from resolwe_prefect.api.views import ResolweViewSetMixin
-from resolwe_prefect.permissions.api import PermissionsActionMixin
+from resolwe_prefect.permissions.views import PermissionsActionMixin, ResolweViewSetMixin
 
 from .filters import ProcessFilter
 from .models import Process

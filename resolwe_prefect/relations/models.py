@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from resolwe_prefect.entities.models import DescriptorMixin
+from resolwe_prefect.descriptors.models import DescriptorMixin
 
 
 class RelationType(models.Model):

@@ -7,11 +7,9 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from resolwe_prefect.api.serializers import STRICT_FIELD_MAPPING, BaseResolweSerializer, NestedReferenceField
+from resolwe_prefect.descriptors.serializers import DescriptorSerializerMixin
 from resolwe_prefect.entities.models import Collection, Entity
-from resolwe_prefect.entities.serializers import (
-    DescriptorSerializerMixin,
-    NestedCollectionSerializer,
-)
+from resolwe_prefect.entities.serializers import NestedCollectionSerializer
 from resolwe_prefect.permissions.models import Permission
 from resolwe_prefect.permissions.services import user_level
 

@@ -13,9 +13,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from resolwe_prefect.api.views import ResolweViewSetMixin
+from resolwe_prefect.api.views import UnchangedPatchMixin
 from resolwe_prefect.entities.models import Collection
 from resolwe_prefect.entities.views import annotate_collections
+from resolwe_prefect.permissions.views import ResolweViewSetMixin
 
 from .filters import RelationFilter
 from .models import Relation, RelationPartition
@@ -33,7 +34,7 @@ _PAIRED = "Repeatable; the n-th value pairs up with the n-th `entity`."
         ]
     )
 )
-class RelationViewSet(ResolweViewSetMixin, viewsets.ModelViewSet):
+class RelationViewSet(ResolweViewSetMixin, UnchangedPatchMixin, viewsets.ModelViewSet):
     queryset = Relation.objects.all()
     permission_field = "collection__permission_group"
     serializer_class = RelationSerializer

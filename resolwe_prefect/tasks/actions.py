@@ -4,38 +4,33 @@
 * ``POST /api/<x>/duplicate {"ids"}`` → task (VIEW on all, else 403 "Objects with ids … not found.");
 * ``POST /api/<x>/bulk_delete {"ids"}`` → task (EDIT on all);
 * ``POST /api/<data|entity>/move_to_collection {"ids", "destination_collection"}`` → task
-  (EDIT on the objects and on the destination);
-* ``GET /api/<x>/slug_exists?name=`` → ``true|false`` (401 when anonymous, as in Resolwe).
+  (EDIT on the objects and on the destination).
 
-Anonymous POSTs never get here: ``ResolwePermissions`` answers 403
-"Authentication credentials were not provided.".
+One mixin an action, as DRF's; ``BackgroundActionsMixin`` bundles the first
+three with ``slug_exists`` for the three viewsets. ``task_kind`` (``data``,
+``entity`` or ``collection``) selects the services. Anonymous POSTs never get
+here: ``ResolwePermissions`` answers 403 "Authentication credentials were not provided.".
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError, PermissionDenied, ValidationError
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from resolwe_prefect.api.views import SlugExistsMixin
 from resolwe_prefect.entities.models import Collection
 from resolwe_prefect.permissions import services as permission_services
 from resolwe_prefect.permissions.models import Permission
 
 from . import services
 from .moving import MoveError, check_data_movable
-from .serializers import (
-    BackgroundTaskSerializer,
-    DuplicateSerializer,
-    IdsSerializer,
-    MoveToCollectionSerializer,
-    SlugExistsSerializer,
-)
+from .serializers import BackgroundTaskSerializer, DuplicateSerializer, IdsSerializer, MoveToCollectionSerializer
 
 #: How Resolwe names a kind of object in "not found" messages of ``move_to_collection``.
 NOT_FOUND_NAMES = {"data": "Data objects", "entity": "Entities"}
@@ -49,30 +44,33 @@ def _task_response(task) -> Response:
     return Response(BackgroundTaskSerializer(task).data, status=status.HTTP_200_OK)
 
 
-class BackgroundActionsMixin:
-    """Delete, bulk delete, duplicate and ``slug_exists`` for a Resolwe viewset.
+def _with_level(view: GenericAPIView, ids: list[int], level: int) -> set[int]:
+    """The ids among ``ids`` of the view's model on which the caller holds ``level``."""
+    queryset = view.queryset.model.objects.filter(pk__in=ids)
+    queryset = permission_services.filter_for_user(queryset, view.request.user, level)
+    return set(queryset.values_list("pk", flat=True))
 
-    ``task_kind`` (``data``, ``entity`` or ``collection``) selects the services.
+
+def _checked_body(view: GenericAPIView, serializer_class: type[IdsSerializer], level: int, verb: str) -> dict:
+    """The request body, once the caller holds ``level`` on every one of its ``ids``.
+
+    Invisible or unknown ids → 403 "not found"; visible ones without ``level`` → 403 "no permission".
     """
+    serializer = serializer_class(data=view.request.data)
+    serializer.is_valid(raise_exception=True)
+    ids = serializer.validated_data["ids"]
+    visible = _with_level(view, ids, Permission.VIEW)
+    if missing := set(ids) - visible:
+        raise PermissionDenied(f"Objects with ids {_joined(missing)} not found.")
+    if level > Permission.VIEW and (lacking := visible - _with_level(view, ids, level)):
+        raise PermissionDenied(f"No permission to {verb} objects with ids {_joined(lacking)}.")
+    return serializer.validated_data
+
+
+class BackgroundDestroyMixin:
+    """``DELETE /api/<x>/<id>`` deletes in a background task."""
 
     task_kind: str
-
-    def _model(self):
-        return self.queryset.model
-
-    def _with_level(self, ids: list[int], level: int) -> set[int]:
-        """The ids among ``ids`` on which the caller holds ``level``."""
-        queryset: QuerySet = self._model().objects.filter(pk__in=ids)
-        queryset = permission_services.filter_for_user(queryset, self.request.user, level)
-        return set(queryset.values_list("pk", flat=True))
-
-    def _require(self, ids: list[int], level: int, verb: str) -> None:
-        """Invisible or unknown ids → 403 "not found"; visible ones without ``level`` → 403 "no permission"."""
-        visible = self._with_level(ids, Permission.VIEW)
-        if missing := set(ids) - visible:
-            raise PermissionDenied(f"Objects with ids {_joined(missing)} not found.")
-        if level > Permission.VIEW and (lacking := visible - self._with_level(ids, level)):
-            raise PermissionDenied(f"No permission to {verb} objects with ids {_joined(lacking)}.")
 
     @extend_schema(responses={200: BackgroundTaskSerializer})
     def destroy(self, request: Request, *args, **kwargs) -> Response:
@@ -80,49 +78,49 @@ class BackgroundActionsMixin:
         instance = self.get_object()  # 404 when invisible, 403 without EDIT
         return _task_response(services.start_delete(self.task_kind, [instance.pk], request.user))
 
+
+class DuplicateMixin:
+    """``POST /api/<x>/duplicate``: copies made in a background task."""
+
+    task_kind: str
+
     @extend_schema(request=DuplicateSerializer, responses={200: BackgroundTaskSerializer}, filters=False)
     @action(detail=False, methods=["post"])
     def duplicate(self, request: Request) -> Response:
         """Copy the objects in the background; the task's output is the list of the copies' ids."""
-        serializer = DuplicateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        ids = serializer.validated_data["ids"]
-        self._require(ids, Permission.VIEW, "duplicate")
-        options = {"inherit_collection": serializer.validated_data["inherit_collection"]}
+        body = _checked_body(self, DuplicateSerializer, Permission.VIEW, "duplicate")
+        options = {"inherit_collection": body["inherit_collection"]}
         if self.task_kind == "data":
-            options["inherit_entity"] = serializer.validated_data["inherit_entity"]
+            options["inherit_entity"] = body["inherit_entity"]
         if self.task_kind == "collection":
             options = {}
-        return _task_response(services.start_duplicate(self.task_kind, ids, request.user, **options))
+        return _task_response(services.start_duplicate(self.task_kind, body["ids"], request.user, **options))
+
+
+class BulkDeleteMixin:
+    """``POST /api/<x>/bulk_delete``: several objects deleted in one background task."""
+
+    task_kind: str
 
     @extend_schema(request=IdsSerializer, responses={200: BackgroundTaskSerializer}, filters=False)
     @action(detail=False, methods=["post"])
     def bulk_delete(self, request: Request) -> Response:
         """Delete several objects in the background; needs EDIT on every one."""
-        serializer = IdsSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        ids = serializer.validated_data["ids"]
-        self._require(ids, Permission.EDIT, "delete")
-        return _task_response(services.start_delete(self.task_kind, ids, request.user))
+        body = _checked_body(self, IdsSerializer, Permission.EDIT, "delete")
+        return _task_response(services.start_delete(self.task_kind, body["ids"], request.user))
 
-    @extend_schema(
-        parameters=[OpenApiParameter("name", OpenApiTypes.STR, required=True, description="The slug to look for.")],
-        responses={200: OpenApiTypes.BOOL},
-        filters=False,
-    )
-    @action(detail=False, methods=["get"])
-    def slug_exists(self, request: Request) -> Response:
-        """``true`` when one of the objects the caller can see has this slug (case-insensitive)."""
-        if not request.user.is_authenticated:
-            return Response(status=status.HTTP_401_UNAUTHORIZED)
-        serializer = SlugExistsSerializer(data=request.query_params)
-        serializer.is_valid(raise_exception=True)
-        queryset = permission_services.filter_for_user(self._model().objects.all(), request.user)
-        return Response(queryset.filter(slug__iexact=serializer.validated_data["name"]).exists())
+
+class BackgroundActionsMixin(BackgroundDestroyMixin, DuplicateMixin, BulkDeleteMixin, SlugExistsMixin):
+    """Delete, bulk delete, duplicate and ``slug_exists`` for a Resolwe viewset.
+
+    ``task_kind`` (``data``, ``entity`` or ``collection``) selects the services.
+    """
 
 
 class MoveToCollectionMixin:
     """``move_to_collection`` for entities and Data (collections cannot be moved)."""
+
+    task_kind: str
 
     @extend_schema(request=MoveToCollectionSerializer, responses={200: BackgroundTaskSerializer}, filters=False)
     @action(detail=False, methods=["post"])
@@ -137,10 +135,10 @@ class MoveToCollectionMixin:
             raise ValidationError({"destination_collection": ["Collection id does not exist"]})
         if level < Permission.EDIT:
             raise PermissionDenied(f"You do not have edit permission on destination_collection {collection_id}.")
-        visible = self._with_level(ids, Permission.VIEW)
+        visible = _with_level(self, ids, Permission.VIEW)
         if missing := set(ids) - visible:
             raise ParseError(f"{NOT_FOUND_NAMES[self.task_kind]} with the following ids not found: {_joined(missing)}")
-        if lacking := visible - self._with_level(ids, Permission.EDIT):
+        if lacking := visible - _with_level(self, ids, Permission.EDIT):
             raise PermissionDenied(f"No permission to move objects with ids {_joined(lacking)}.")
         if self.task_kind == "data":
             try:

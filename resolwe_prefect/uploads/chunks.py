@@ -3,15 +3,16 @@
 resdk (``resdk.uploader.Uploader._upload_local``) sends every chunk as a
 multipart POST with the form fields ``_chunkNumber`` (0-based),
 ``_chunkSize`` (the nominal size, 8,000,000), ``_currentChunkSize`` (this
-chunk's length) and ``_totalSize`` (the file's length). The server used to
-believe them, which let a client write at any offset: negative numbers gave
-500s, a 10-byte chunk at offset 100 GB made a sparse 100 GB file, and a
-missing chunk left zeros in the file. This module turns the fields into a
+chunk's length) and ``_totalSize`` (the file's length). Believed as sent,
+they would let a client write at any offset (a 10-byte chunk at offset
+100 GB makes a sparse 100 GB file) and leave zeros where a chunk is
+missing. This module turns the fields into a
 :class:`Chunk` whose numbers agree with each other and with the bytes that
 actually arrived, or raises :class:`ChunkError` naming the field. Whether the
 chunk fits what the upload already received is the view's business.
 
-Pure: no Django, so the rules are easy to test.
+Pure: no Django, so the rules are easy to test; the API's exception handler
+answers a :class:`ChunkError` with its ``detail`` and ``status_code``.
 """
 
 from __future__ import annotations
@@ -21,16 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from resolwe_prefect.core.errors import ServiceError
+
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
 
 
-class ChunkError(ValueError):
+class ChunkError(ServiceError, ValueError):
     """A chunk the server refuses; ``detail`` names the fields (``{"_chunkNumber": [...]}``)."""
-
-    def __init__(self, detail: dict[str, list[str]], status_code: int = 400) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.status_code = status_code
 
 
 @dataclass(frozen=True)

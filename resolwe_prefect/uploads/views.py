@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from resolwe_prefect.api.parsers import FormParser
 
-from .chunks import Chunk, ChunkError, parse_chunk
+from .chunks import Chunk, parse_chunk
 from .models import Upload
 from .storage import UploadLost, append_chunk, finish, holds, make_handle
 
@@ -53,10 +53,7 @@ class UploadView(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationError({"file": ["No file part named 'file'."]})
-        try:
-            chunk = parse_chunk(request.data, upload.size, max_upload_size())
-        except ChunkError as error:
-            return Response(error.detail, status=error.status_code)
+        chunk = parse_chunk(request.data, upload.size, max_upload_size())  # a ChunkError answers for itself
         handle = make_handle(request.user.pk, request.headers.get("Session-Id"), request.headers.get("X-File-Uid"))
         with transaction.atomic():
             record = Upload.objects.select_for_update().filter(handle=handle).first()
