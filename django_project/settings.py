@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "resolwe_prefect.uploads",
     "resolwe_prefect.secrets",
     "resolwe_prefect.tasks",
+    "resolwe_prefect.execution",
 ]
 
 MIDDLEWARE = [
@@ -273,13 +274,6 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
-RESOLWE_PREFECT_SUBMITTER = (
-    os.environ.get("RESOLWE_PREFECT_SUBMITTER", "resolwe_prefect.execution.submit.submit_data") or None
-)
-# New Data objects go straight to the embedded worker on this machine, when one listens (see execution/dispatch.py).
-RESOLWE_PREFECT_NOTIFIER = (
-    os.environ.get("RESOLWE_PREFECT_NOTIFIER", "resolwe_prefect.execution.dispatch.notify_worker") or None
-)
 
 FLOW_PROCESSES_IGNORE_LIST: list[str] = []
 FLOW_PROCESSES_ALLOW_LIST: list[str] = []

@@ -21,12 +21,13 @@ CACHE_TAR="${CACHE_DIR}/base-${SUITE}.tar"
 # Essential packages (bash, coreutils, grep, ...) come with minbase anyway; they are listed so the
 # list documents what the process scripts rely on.
 PACKAGES="${BASE_IMAGE_PACKAGES:-bash,coreutils,gzip,tar,curl,ca-certificates,procps,iputils-ping,unzip,bzip2,xz-utils,libc-bin,findutils,grep,sed,gawk}"
-# Process containers run as this user (uid/gid 1000) so files they write into the mounted data
-# directory are not owned by root; it has to resolve inside the image (getent, whoami, ssh, ...).
+# A non-root user for running the image by hand; programs run as their run's own uid, named
+# through the passwd and group files the Docker backend mounts.
 USER_NAME=resolwe
 USER_ID=1000
 
 log() { printf '[build-base-image] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
 
 # Bash's SECONDS is integer-only; sub-second precision matters for the import step.
 now() { date +%s.%N; }
@@ -66,7 +67,9 @@ detect_mirror() {
 }
 
 MIRROR="${DEBIAN_MIRROR:-$(detect_mirror | head -n 1)}"
-MIRROR="${MIRROR:-http://deb.debian.org/debian}"
+if [ -z "$MIRROR" ]; then
+    die "no apt source for $SUITE on this machine: set DEBIAN_MIRROR to the Debian mirror to debootstrap from"
+fi
 
 import_tar() {
     local started previous

@@ -9,9 +9,7 @@ batch, the event persister) holds the database, SQLite cannot upgrade that
 read to a write and answers ``database is locked`` at once: it does not wait
 ``busy_timeout``, because waiting could deadlock. The server turns that into a
 503 and Prefect's client retries after about 2 s, once for most flow runs on a
-busy laptop (bench/, one machine, before and after: a chain step 3.09 s and
-0.51 s, 50 independent objects 108.8 s and 24.2 s; docs/performance.md).
-Django's own SQLite settings open every
+busy laptop (the figures are in docs/performance.md). Django's own SQLite settings open every
 transaction ``IMMEDIATE`` for the same reason; here the same is done for the
 Prefect server's write transactions, which then queue on the lock instead of
 failing. Read-only sessions are not transactions and stay concurrent, and
@@ -32,9 +30,9 @@ def immediate_sqlite_writes() -> None:
     Idempotent; only ``AioSqliteConfiguration`` changes, so a server on
     PostgreSQL behaves exactly as Prefect ships it.
     """
-    from prefect.server.database import configurations
+    from resolwe_prefect.execution.prefect_api.internals import internal
 
-    sqlite = configurations.AioSqliteConfiguration
+    sqlite = internal("AioSqliteConfiguration")
     if getattr(sqlite.begin_transaction, "_resolwe_immediate", False):
         return
     original = sqlite.begin_transaction
@@ -53,7 +51,7 @@ def main() -> None:
 
     ``RESOLWE_PREFECT_SQLITE_IMMEDIATE_WRITES=0`` runs Prefect unchanged: an
     escape hatch should a Prefect release change its SQLite transactions,
-    and the baseline that ``bench/`` compares against.
+    and the baseline the benchmarks compare against.
     """
     if os.environ.get("RESOLWE_PREFECT_SQLITE_IMMEDIATE_WRITES", "1").lower() not in ("0", "false", "no"):
         immediate_sqlite_writes()

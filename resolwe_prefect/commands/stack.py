@@ -126,9 +126,9 @@ def _publish_builtin_definitions() -> None:
 def prefect_database_url() -> str | None:
     """Where the local Prefect server keeps its state: PostgreSQL beside Django's database when that is PostgreSQL.
 
-    On SQLite every write of the Prefect server waits for the previous one:
-    creating a flow run took 443 ms against 37 ms on PostgreSQL (bench), and
-    under load requests fail with 503 (database locked). So a stack whose
+    On SQLite every write of the Prefect server waits for the previous one,
+    which makes creating flow runs several times slower than on PostgreSQL
+    (docs/performance.md). So a stack whose
     Django runs on PostgreSQL gives Prefect a database ``<name>_prefect`` on
     the same server, created when missing. ``RESOLWE_PREFECT_PREFECT_DATABASE``
     is ``auto`` (the default), ``sqlite``, or any SQLAlchemy URL.
@@ -163,10 +163,10 @@ def prefect_database_url() -> str | None:
 
 #: Prefect server settings ``up`` uses unless the environment sets them.
 #: Prefect's task run recorder writes every task-run event in its own
-#: transaction by default (batch size 1): for our four tasks per flow run that
-#: was about half of the server's CPU (110 of 180 ms a run, bench/). Batches
-#: of up to 50, flushed at least every second, cost a third of that; task runs
-#: then reach the UI up to a second later.
+#: transaction by default (batch size 1), a large share of the server's CPU for
+#: our few tasks per flow run (docs/performance.md). Batches of up to 50,
+#: flushed at least every second, cost far less; task runs then reach the UI up
+#: to a second later.
 PREFECT_SERVER_DEFAULTS = {
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "50",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",
@@ -403,7 +403,7 @@ def worker(argv: list[str]) -> int:
     from resolwe_prefect.execution.django_setup import ensure_django
 
     ensure_django()
-    from resolwe_prefect.execution.worker import serve
+    from resolwe_prefect.execution.worker.serve import serve
 
     try:
         asyncio.run(serve())
@@ -419,7 +419,7 @@ def pools(argv: list[str]) -> int:
     from resolwe_prefect.execution.django_setup import ensure_django
 
     ensure_django()
-    from resolwe_prefect.execution.deployments import ensure_work_pools
+    from resolwe_prefect.execution.prefect_api.deployments import ensure_work_pools
 
     for name in asyncio.run(ensure_work_pools()):
         print(f"work pool {name}: ready")

@@ -18,7 +18,6 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import BinaryIO
 
-from django.conf import settings
 from django.http import FileResponse, Http404, JsonResponse
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -27,14 +26,10 @@ from rest_framework.views import APIView
 from resolwe_prefect.permissions import services as permission_services
 from resolwe_prefect.runtime import safepath
 
+from .layout import data_dir
 from .models import Data
 
-__all__ = ["DataBrowseView", "data_root", "file_download", "open_data_file", "resolve_data_path"]
-
-
-def data_root(data_id: int) -> Path:
-    """The directory of Data ``data_id``: the only place its browser may read from."""
-    return Path(settings.FLOW_EXECUTOR["DATA_DIR"]) / str(data_id)
+__all__ = ["DataBrowseView", "file_download", "open_data_file", "resolve_data_path"]
 
 
 def resolve_data_path(data_id: int, subpath: str) -> Path | None:
@@ -47,7 +42,7 @@ def resolve_data_path(data_id: int, subpath: str) -> Path | None:
     parts = [part for part in subpath.split("/") if part not in ("", ".")]
     if any(part == ".." or "\\" in part or "\x00" in part for part in parts):
         raise PermissionDenied("Invalid path.")
-    root = data_root(data_id)
+    root = data_dir(data_id)
     return safepath.contain(root, root.joinpath(*parts))
 
 
@@ -57,7 +52,7 @@ def open_data_file(data_id: int, subpath: str) -> BinaryIO | None:
     if target is None:
         return None
     try:
-        return safepath.open_file(data_root(data_id), target)
+        return safepath.open_file(data_dir(data_id), target)
     except OSError:
         return None
 
@@ -115,7 +110,7 @@ class DataBrowseView(APIView):
         path = path or ""
         if not permission_services.filter_for_user(Data.objects.filter(pk=data_id), request.user).exists():
             raise PermissionDenied("You do not have permission to access this data.")
-        root = data_root(data_id)
+        root = data_dir(data_id)
         target = resolve_data_path(data_id, path)
         if target is None and not path.strip("/"):
             return JsonResponse([], safe=False)  # nothing stored yet

@@ -2,46 +2,54 @@
 
 This is Resolwe's dispatcher, kept on our side: a Data object waits (WT)
 until every input Data object is OK, fails when one of them fails, and is
-handed to the Prefect layer the moment its last input finishes. Handing over
-is a pluggable *submitter* (``settings.RESOLWE_PREFECT_SUBMITTER``) so that
-the data app knows nothing about Prefect. A request that creates Data first
-offers the new ids to a pluggable *notifier*
-(``settings.RESOLWE_PREFECT_NOTIFIER``): when an executor on this machine
-takes them, it resolves and submits them itself, and the request does no
-more.
+handed to an *executor* the moment its last input finishes. The data app
+knows nothing of Prefect: the execution layer registers the executor (and a
+*notifier*, which may take new Data objects off a request's hands) with
+:func:`register`. Status changes go through ``transitions``; a Data object
+that reaches a final status releases its dependants through
+``transitions.data_finished``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 
-from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.db.models import Count, Q
-from django.utils import timezone
-from django.utils.module_loading import import_string
 
+from resolwe_prefect.data import transitions
 from resolwe_prefect.data.models import Data, DataDependency, DataStatus
+from resolwe_prefect.data.transitions import INPUT_ERROR
+
+__all__ = ["INPUT_ERROR", "advance", "children_finished", "register", "request_processing"]
 
 logger = logging.getLogger(__name__)
 
-INPUT_ERROR = "One or more inputs have status ERROR"
+#: Takes the ids of Data objects whose inputs are done (creates or runs their flow runs).
+Executor = Callable[[list[int]], object]
+#: Offered new Data ids after a request commits; ``True`` when it took them (resolves and executes them itself).
+Notifier = Callable[[list[int]], bool]
+
 _background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="resolwe-dispatch")
+_executor: Executor | None = None
+_notifier: Notifier | None = None
 
 
-@cache
-def _submitter():
-    path = getattr(settings, "RESOLWE_PREFECT_SUBMITTER", None)
-    return import_string(path) if path else None
+def register(executor: Executor | None, notifier: Notifier | None = None) -> None:
+    """Set who takes ready Data objects in this process (``None`` for no one: nothing is submitted).
+
+    The execution layer registers Prefect's submission when Django starts;
+    the embedded worker registers itself for its own process.
+    """
+    global _executor, _notifier
+    _executor, _notifier = executor, notifier
 
 
-@cache
-def _notifier():
-    path = getattr(settings, "RESOLWE_PREFECT_NOTIFIER", None)
-    return import_string(path) if path else None
+def registered() -> tuple[Executor | None, Notifier | None]:
+    """The executor and the notifier this process hands Data objects to."""
+    return _executor, _notifier
 
 
 def request_processing(data_ids: Iterable[int], *, background: bool = True) -> None:
@@ -52,12 +60,11 @@ def request_processing(data_ids: Iterable[int], *, background: bool = True) -> N
     Prefect server.
     """
     ids = list(data_ids)
-    if not ids or _submitter() is None:
+    if not ids or _executor is None:
         return
 
     def run() -> None:
-        notifier = _notifier()
-        if notifier is not None and notifier(ids):
+        if _notifier is not None and _notifier(ids):
             return
         if background:
             _background.submit(_advance_in_thread, ids)
@@ -100,42 +107,28 @@ def inputs_states(data_ids: list[int]) -> dict[int, str]:
     }
 
 
-def _mark_input_error(data: Data) -> None:
-    data.status = DataStatus.ERROR
-    data.process_error = [*data.process_error, INPUT_ERROR]
-    data.process_rc = 1
-    data.finished = timezone.now()
-    data.save(update_fields=["status", "process_error", "process_rc", "finished", "modified"])
-
-
 def fail_on_inputs(data_id: int) -> None:
-    """End a Data object whose input failed, as Resolwe does, and let its dependants follow."""
+    """End a Data object whose input failed, as Resolwe does (its dependants follow on commit)."""
     with transaction.atomic():
-        data = (
-            Data.objects.select_for_update()
-            .filter(pk=data_id)
-            .exclude(status__in=[DataStatus.DONE, DataStatus.ERROR])
-            .first()
-        )
-        if data is None:
-            return
-        _mark_input_error(data)
-    children_finished(data_id)
+        data = Data.objects.select_for_update().filter(pk=data_id).first()
+        if data is not None:
+            transitions.fail_on_inputs(data)
 
 
 def advance(data_ids: Iterable[int]) -> list[int]:
-    """Fail Data whose inputs failed, submit Data whose inputs are done; return the submitted ids.
+    """Fail Data whose inputs failed, hand over Data whose inputs are done; return the ready ids.
 
     A fixed number of queries however many objects there are (a fan-out
     releases thousands at once), except one save per object that fails.
     """
     ready: list[int] = []
-    failed: list[int] = []
     with transaction.atomic():
         candidates = list(
             Data.objects.select_for_update()
             .filter(
-                pk__in=list(data_ids), status__in=[DataStatus.RESOLVING, DataStatus.WAITING], flow_run_id__isnull=True
+                pk__in=list(data_ids),
+                status__in=[DataStatus.RESOLVING, DataStatus.WAITING],
+                flow_run_id__isnull=True,
             )
             .only("pk", "status", "process_error")
         )
@@ -144,18 +137,15 @@ def advance(data_ids: Iterable[int]) -> list[int]:
         for data in candidates:
             state = states.get(data.pk, "ready")
             if state == "failed":
-                _mark_input_error(data)
-                failed.append(data.pk)
+                transitions.fail_on_inputs(data)
             elif state == "ready":
                 ready.append(data.pk)
             elif data.status != DataStatus.WAITING:
                 to_wait.append(data.pk)
         if to_wait:
-            Data.objects.filter(pk__in=to_wait).update(status=DataStatus.WAITING, modified=timezone.now())
-    if ready:
-        _submitter()(ready)
-    for data_id in failed:
-        children_finished(data_id)
+            transitions.queue(to_wait)
+    if ready and _executor is not None:
+        _executor(ready)
     return ready
 
 
@@ -166,3 +156,12 @@ def children_finished(data_id: int) -> None:
     )
     if children:
         advance(children)
+
+
+def _on_data_finished(sender: type, data_id: int, **kwargs: object) -> None:
+    children_finished(data_id)
+
+
+def connect() -> None:
+    """Release the dependants of every Data object that finishes (``DataConfig.ready``)."""
+    transitions.data_finished.connect(_on_data_finished, dispatch_uid="resolwe_prefect.data.lifecycle")

@@ -13,10 +13,10 @@ import json
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from resolwe_prefect.api.fields import parse_pk
-from resolwe_prefect.data import lifecycle
+from resolwe_prefect.core.errors import ServiceError
+from resolwe_prefect.data import lifecycle, transitions
 from resolwe_prefect.data.dependencies import input_data_ids
 from resolwe_prefect.data.models import Data, DataDependency, DataStatus, Storage
 from resolwe_prefect.data.naming import render_data_name
@@ -27,13 +27,8 @@ from resolwe_prefect.permissions.models import Permission
 from resolwe_prefect.processes.models import Process
 
 
-class DataError(Exception):
-    """A request that cannot be honoured; ``detail`` is the response body."""
-
-    def __init__(self, detail: Any, status_code: int = 400):
-        super().__init__(detail)
-        self.detail = detail
-        self.status_code = status_code
+class DataError(ServiceError):
+    """A request for Data that cannot be honoured; the API answers with ``detail`` and ``status_code``."""
 
 
 def compute_checksum(process: Process, input_values: dict) -> str:
@@ -316,14 +311,6 @@ def restart_data(data: Data, *, resource_overrides: dict | None = None) -> Data:
         data.process_resources = {**data.process_resources, **overrides}
     limits = resource_limits(data.process, data.process_resources)
     data.process_cores, data.process_memory = limits["cores"], limits["memory"]
-    data.status = DataStatus.RESOLVING
-    data.started = data.finished = data.scheduled = None
-    data.process_info, data.process_warning, data.process_error = [], [], []
-    data.process_rc, data.process_progress, data.size = None, 0, 0
-    data.output = {}
-    data.flow_run_id = None
-    data.attempt += 1
-    data.modified = timezone.now()
-    data.save()
+    transitions.restart(data)
     lifecycle.request_processing([data.pk])
     return data

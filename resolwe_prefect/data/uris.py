@@ -34,7 +34,8 @@ from rest_framework.views import APIView
 from resolwe_prefect.permissions import services as permission_services
 from resolwe_prefect.runtime import safepath
 
-from .browse import data_root, file_download, open_data_file, resolve_data_path
+from .browse import file_download, open_data_file, resolve_data_path
+from .layout import data_dir
 from .models import Data
 
 SALT = "resolwe_prefect.data.uris"
@@ -75,7 +76,7 @@ def _file_path(data_id: int, path: str) -> Path | None:
         target = resolve_data_path(data_id, path)
     except PermissionDenied:
         return None
-    if target is None or safepath.kind(data_root(data_id), target) != safepath.FILE:
+    if target is None or safepath.kind(data_dir(data_id), target) != safepath.FILE:
         return None
     return target
 

@@ -1,8 +1,12 @@
 """The Prefect layer: each Data object is one flow run.
 
-``flows`` and ``tasks`` hold the flow that stages, renders, runs and collects
-one Data object; ``backends`` run the program (local subprocess, Docker,
-Kubernetes); ``submit`` creates flow runs; ``worker`` picks them up without
-polling delay; ``events`` makes sure every final state reaches its Data
-object even when no hook fires. Nothing here speaks HTTP to users.
+Laid out by where code runs:
+
+- ``flows`` (the entrypoint ``prefect.yaml`` names) and ``run``: a flow run, under any worker;
+- ``backends``: where a flow run's program runs (a sandbox, a container, a Kubernetes Job);
+- ``prefect_api``: talking to the Prefect server, from any process;
+- ``worker``: the embedded worker only (never imported by a flow run);
+- ``apps``: tells the data app where ready Data objects go.
+
+Nothing here speaks HTTP to users.
 """

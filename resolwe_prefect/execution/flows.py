@@ -1,8 +1,10 @@
-"""The flow: one run of it processes one Data object.
+"""The flows: one run of ``process_data`` processes one Data object.
 
 Deployed to every work pool (the embedded in-process worker, process,
 Docker and Kubernetes pools) from the same entrypoint,
-``resolwe_prefect/execution/flows.py:process_data``.
+``resolwe_prefect/execution/flows.py:process_data``; ``launch_process``
+is the flow of every process's launch deployment. Their steps live in
+``run``, which runs under any worker.
 """
 
 from __future__ import annotations
@@ -17,20 +19,18 @@ from resolwe_prefect.execution.django_setup import ensure_django
 
 ensure_django()
 
-from resolwe_prefect.data.lifecycle import INPUT_ERROR  # noqa: E402
-from resolwe_prefect.execution import hooks  # noqa: E402
-from resolwe_prefect.execution.launch import LAUNCH_FLOW_NAME  # noqa: E402
-from resolwe_prefect.execution.tasks import (  # noqa: E402
-    LaunchError,
+from resolwe_prefect.data.transitions import INPUT_ERROR  # noqa: E402
+from resolwe_prefect.execution.prefect_api.launch_deployments import LAUNCH_FLOW_NAME  # noqa: E402
+from resolwe_prefect.execution.run import hooks  # noqa: E402
+from resolwe_prefect.execution.run.launched import LaunchError, create_data_for_run, wait_for_inputs  # noqa: E402
+from resolwe_prefect.execution.run.steps import (  # noqa: E402
     ProgramError,
     collect_and_save,
-    create_launched_data,
+    prepare,
     record_failure,
     render_program,
     run_program,
     run_workflow,
-    stage_inputs,
-    wait_for_inputs,
 )
 
 FLOW_NAME = "resolwe-data"
@@ -62,7 +62,7 @@ async def launch_process(inputs: dict[str, Any], name: str | None = None) -> Any
     """One run of a process's launch deployment; the form's fields arrive as ``inputs``."""
     flow_run = FlowRunContext.get().flow_run
     try:
-        data_id = await create_launched_data(
+        data_id = await create_data_for_run(
             str(flow_run.id), flow_run.deployment_id and str(flow_run.deployment_id), list(flow_run.tags), inputs, name
         )
     except LaunchError as error:
@@ -75,10 +75,10 @@ async def launch_process(inputs: dict[str, Any], name: str | None = None) -> Any
 async def _process(data_id: int, flow_run: Any) -> Any:
     """The steps every Data flow run takes, whoever created the run."""
     flow_run_id = str(flow_run.id)
-    plan = await stage_inputs(data_id, flow_run_id, flow_run.idempotency_key)
+    plan = await prepare(data_id, flow_run_id, flow_run.idempotency_key)
     if plan is None:
         return Cancelled(message=f"Data {data_id} does not belong to flow run {flow_run_id} (deleted or restarted).")
-    if (plan.process.get("run") or {}).get("language") == "workflow":
+    if plan.process.language == "workflow":
         summary = await run_workflow(plan)
         return summary if summary["ok"] else Failed(message="; ".join(summary["errors"])[:1000])
     try:

@@ -1,4 +1,4 @@
-"""Routes of the processes app (collected by ``resolwe_prefect.api.urls``)."""
+"""Routes of the processes app (collected by ``resolwe_prefect.urls``)."""
 
 from .views import ProcessViewSet
 

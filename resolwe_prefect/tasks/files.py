@@ -10,21 +10,10 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from django.conf import settings
-
+from resolwe_prefect.data.layout import data_dir, runtime_dir
 from resolwe_prefect.runtime import safepath
 
 logger = logging.getLogger(__name__)
-
-
-def data_dir(data_id: int) -> Path:
-    """Where a Data object's files live (the same rule the executor writes by)."""
-    return Path(settings.FLOW_EXECUTOR["DATA_DIR"]) / str(data_id)
-
-
-def runtime_dir(data_id: int) -> Path:
-    """Our side of a run (script, temp files); removed together with the Data."""
-    return Path(settings.STATE_DIR) / "runtime" / str(data_id)
 
 
 def _not_copied(directory: str, names: list[str]) -> set[str]:

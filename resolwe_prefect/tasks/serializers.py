@@ -39,9 +39,3 @@ class MoveToCollectionSerializer(IdsSerializer):
     """``{"ids": [...], "destination_collection": <id>}``."""
 
     destination_collection = serializers.IntegerField(min_value=1)
-
-
-class SlugExistsSerializer(serializers.Serializer):
-    """``?name=<slug>`` for ``slug_exists``."""
-
-    name = serializers.CharField()

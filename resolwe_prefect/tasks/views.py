@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from rest_framework import viewsets
 
-from resolwe_prefect.api.views import ResolweViewSetMixin
+from resolwe_prefect.permissions.views import ResolweViewSetMixin
 
 from .filters import BackgroundTaskFilter
 from .models import BackgroundTask

@@ -156,11 +156,10 @@ def worker_faster_than_the_response(data_ids: list[int]) -> bool:
 def test_create_and_restart_answer_with_the_object_as_the_request_left_it(admin_client, process, settings):
     """POST answers RE, as Resolwe does, even when the worker has moved the object on before the answer is sent."""
     from resolwe_prefect.data import lifecycle
+    from tests.data.conftest import record_submission
 
-    settings.RESOLWE_PREFECT_SUBMITTER = "tests.data.conftest.record_submission"
-    settings.RESOLWE_PREFECT_NOTIFIER = "tests.api.test_data.worker_faster_than_the_response"
-    lifecycle._submitter.cache_clear()
-    lifecycle._notifier.cache_clear()
+    previous = lifecycle.registered()
+    lifecycle.register(record_submission, worker_faster_than_the_response)
     try:
         response = admin_client.post("/api/data", {"process": {"slug": process.slug}, "input": {}}, format="json")
         assert response.status_code == 201, response.json()
@@ -173,8 +172,7 @@ def test_create_and_restart_answer_with_the_object_as_the_request_left_it(admin_
         assert response.status_code == 200 and response.json()["status"] == "RE", response.json()
         assert Data.objects.get(pk=created["id"]).status == "WT"
     finally:
-        lifecycle._submitter.cache_clear()
-        lifecycle._notifier.cache_clear()
+        lifecycle.register(*previous)
 
 
 def test_delete(admin_client, make_data, settings, django_capture_on_commit_callbacks):

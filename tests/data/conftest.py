@@ -12,12 +12,13 @@ def record_submission(data_ids: list[int]) -> None:
 
 
 @pytest.fixture
-def submitted(settings):
-    settings.RESOLWE_PREFECT_SUBMITTER = "tests.data.conftest.record_submission"
-    lifecycle._submitter.cache_clear()
+def submitted():
+    """Ready Data objects go to ``SUBMITTED`` instead of Prefect (nothing is offered to a worker)."""
+    previous = lifecycle.registered()
+    lifecycle.register(record_submission)
     SUBMITTED.clear()
     yield SUBMITTED
-    lifecycle._submitter.cache_clear()
+    lifecycle.register(*previous)
 
 
 def make_process(user, slug, *, inputs=(), outputs=(), data_name=None, **fields) -> Process:

@@ -45,14 +45,16 @@ def test_dependant_waits_until_every_input_is_ok(chain, submitted):
     assert submitted == [sink.pk]
 
 
-def test_failed_input_fails_the_whole_chain(chain, submitted):
+def test_failed_input_fails_the_whole_chain(chain, submitted, django_capture_on_commit_callbacks):
     make_process(chain, "after", inputs=[{"name": "x", "label": "X", "type": "data:"}])
     a = create_data(user=chain, process_ref={"slug": "source"})
     b = create_data(user=chain, process_ref={"slug": "source"})
     sink = create_data(user=chain, process_ref={"slug": "sink"}, input={"a": a.pk, "b": b.pk})
     after = create_data(user=chain, process_ref={"slug": "after"}, input={"x": sink.pk})
     Data.objects.filter(pk=a.pk).update(status=DataStatus.ERROR)
-    lifecycle.children_finished(a.pk)
+    # Each failure releases its own dependants once its transaction commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.children_finished(a.pk)
     sink.refresh_from_db()
     after.refresh_from_db()
     assert sink.status == after.status == DataStatus.ERROR

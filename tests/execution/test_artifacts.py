@@ -1,13 +1,17 @@
 """The markdown summary an operator sees in the Prefect UI for a finished Data flow run."""
 
-from resolwe_prefect.execution.artifacts import MAX_CELL, artifact_key, outputs_markdown
-from resolwe_prefect.execution.writeback import RunPlan
+from resolwe_prefect.execution.run.artifacts import MAX_CELL, artifact_key, outputs_markdown
+from resolwe_prefect.execution.run.plan import ProcessSpec, RunPlan
 
 
 def _plan() -> RunPlan:
     return RunPlan(
         data_id=7, flow_run_id="f", slug="word-count", name="Words", contributor_id=1,
-        process={"slug": "count-words", "version": "1.2.0"}, input={}, limits={}, data_dir="/tmp/d", runtime_dir="/tmp/r",
+        process=ProcessSpec(
+            id=1, slug="count-words", version="1.2.0", name="Count words", type="data:count:", run={},
+            requirements={}, input_schema=[], output_schema=[],
+        ),
+        input={}, limits={}, data_dir="/tmp/d", runtime_dir="/tmp/r",
     )  # fmt: skip
 
 

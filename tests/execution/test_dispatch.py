@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from resolwe_prefect.execution import dispatch
+from resolwe_prefect.execution.worker import dispatch
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from resolwe_prefect.execution.parameters import launch_parameter_schema, value_schema
+from resolwe_prefect.execution.prefect_api.parameters import launch_parameter_schema, value_schema
 
 INPUTS = [
     {"name": "reads", "label": "Reads", "type": "data:reads:fastq:"},

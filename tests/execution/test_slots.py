@@ -1,6 +1,6 @@
 """The worker's per-queue slots (``execution.slots``)."""
 
-from resolwe_prefect.execution.slots import Slots
+from resolwe_prefect.execution.worker.slots import Slots
 
 
 def test_each_queue_is_held_to_its_own_limit():

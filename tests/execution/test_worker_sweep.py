@@ -18,8 +18,9 @@ from django.utils import timezone
 from prefect.client.schemas.objects import StateType
 
 from resolwe_prefect.data.models import Data, DataStatus
-from resolwe_prefect.execution import worker as worker_module
-from resolwe_prefect.execution.writeback import CANCELLED_MESSAGE
+from resolwe_prefect.execution.run.plan import CANCELLED_MESSAGE
+from resolwe_prefect.execution.worker import core as worker_module
+from resolwe_prefect.execution.worker import sweep as sweep_module
 from tests.data.conftest import make_process
 
 
@@ -65,7 +66,7 @@ async def _sweep_while_running(worker: worker_module.DataWorker, flow_run_id: uu
 def _server_says(monkeypatch, flow_run_id: uuid.UUID, state: StateType) -> None:
     """The Prefect server, as the sweep reads it, has the flow run in ``state``."""
     run = SimpleNamespace(id=flow_run_id, state=SimpleNamespace(type=state, name=state.value.title()))
-    monkeypatch.setattr(worker_module, "get_client", lambda: ServerWithRuns([run]))
+    monkeypatch.setattr(sweep_module, "get_client", lambda: ServerWithRuns([run]))
 
 
 def _closing_sync_to_async(function, thread_sensitive: bool = True):
@@ -86,7 +87,8 @@ def _closing_sync_to_async(function, thread_sensitive: bool = True):
 
 @pytest.fixture
 def worker(monkeypatch) -> worker_module.DataWorker:
-    monkeypatch.setattr(worker_module, "sync_to_async", _closing_sync_to_async)
+    for module in (worker_module, sweep_module):
+        monkeypatch.setattr(module, "sync_to_async", _closing_sync_to_async)
     worker = worker_module.DataWorker("resolwe-local", uuid.uuid4(), slots={"batch": 1})
 
     async def nothing(*args, **kwargs) -> None:

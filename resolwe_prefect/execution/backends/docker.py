@@ -26,6 +26,8 @@ from pathlib import Path
 from django.conf import settings
 from docker.errors import ImageNotFound
 
+from resolwe_prefect.data import layout
+
 from .base import BIN_MOUNT, OutputLine, ProgramJob, ProgramResult, container_path, relay_lines
 from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, reclaim, seal
 
@@ -49,8 +51,7 @@ class DockerBackend:
         return self._client
 
     def program_path(self, host_path: Path, *, data_dir: Path, runtime_dir: Path) -> str:
-        data_root = Path(settings.FLOW_EXECUTOR["DATA_DIR"])
-        return container_path(host_path, data_dir=data_dir, runtime_dir=runtime_dir, data_root=data_root)
+        return container_path(host_path, data_dir=data_dir, runtime_dir=runtime_dir, data_root=layout.data_root())
 
     def bin_dir(self) -> str:
         return BIN_MOUNT

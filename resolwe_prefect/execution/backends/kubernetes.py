@@ -51,6 +51,8 @@ from typing import Any
 
 from django.conf import settings
 
+from resolwe_prefect.data import layout
+
 from .base import BIN_MOUNT, OutputLine, ProgramJob, ProgramResult, container_path
 from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, seal
 
@@ -242,8 +244,7 @@ class KubernetesBackend:
     # --- paths (as the Docker backend) -------------------------------------------------------
 
     def program_path(self, host_path: Path, *, data_dir: Path, runtime_dir: Path) -> str:
-        data_root = Path(settings.FLOW_EXECUTOR["DATA_DIR"])
-        return container_path(host_path, data_dir=data_dir, runtime_dir=runtime_dir, data_root=data_root)
+        return container_path(host_path, data_dir=data_dir, runtime_dir=runtime_dir, data_root=layout.data_root())
 
     def bin_dir(self) -> str:
         return BIN_MOUNT

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from resolwe_prefect.data import layout
+
 from .base import BIN_MOUNT, OUTPUT_CHUNK, OutputLine, ProgramJob, ProgramResult, container_path, relay_lines
 from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, reclaim, seal
 from .sandbox import Network, SandboxUnavailable, bwrap_command, read_child_pid, sandbox_mode
@@ -37,8 +39,7 @@ class LocalBackend:
     def program_path(self, host_path: Path, *, data_dir: Path, runtime_dir: Path) -> str:
         if not self.sandboxed():
             return str(host_path)
-        data_root = Path(settings.FLOW_EXECUTOR["DATA_DIR"])
-        return container_path(host_path, data_dir=data_dir, runtime_dir=runtime_dir, data_root=data_root)
+        return container_path(host_path, data_dir=data_dir, runtime_dir=runtime_dir, data_root=layout.data_root())
 
     def bin_dir(self) -> str:
         if self.sandboxed():

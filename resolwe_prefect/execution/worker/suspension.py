@@ -7,8 +7,7 @@ own client and its own event-stream subscription. It *blocks the calling
 event loop* until that thread has connected, and again (up to 2 s) when the
 run ends. In a process per flow run that is harmless; in the embedded worker,
 where one event loop runs every flow run, each start and end froze all the
-others (profiled with py-spy in ``bench/``: the largest single cost of a
-trivial run after the TLS contexts of ``client``).
+others (see docs/performance.md).
 
 ``SharedSuspensionObserver`` keeps Prefect's behaviour, with Prefect's own
 ``FlowRunSuspendingObserver``, the way Prefect's runner does it: one
@@ -25,6 +24,8 @@ from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
+from resolwe_prefect.execution.prefect_api.internals import internal, module_of
+
 logger = logging.getLogger(__name__)
 
 
@@ -34,16 +35,12 @@ class SharedSuspensionObserver:
     def __init__(self) -> None:
         self._observer: Any = None
         self._requests: dict[UUID, Any] = {}
-        self._watches: dict[UUID, asyncio.Task] = {}
+        self._watches: dict[UUID, asyncio.Task[Any]] = {}
         self._replaced: Any = None
 
     async def __aenter__(self) -> SharedSuspensionObserver:
-        import prefect.flow_engine as flow_engine
-        from prefect._internal.observers import FlowRunSuspendingObserver
-
-        if not hasattr(flow_engine, "observe_flow_run_suspension"):
-            return self  # a Prefect without per-run observers: nothing to share
-        observer = FlowRunSuspendingObserver(on_suspended=self._on_suspended)
+        flow_engine = module_of("observe_flow_run_suspension")
+        observer = internal("FlowRunSuspendingObserver")(on_suspended=self._on_suspended)
         try:
             await observer.__aenter__()
         except Exception:  # noqa: BLE001 - keep Prefect's own per-run observers
@@ -58,9 +55,7 @@ class SharedSuspensionObserver:
     async def __aexit__(self, *exc_info: Any) -> None:
         if self._observer is None:
             return
-        import prefect.flow_engine as flow_engine
-
-        flow_engine.observe_flow_run_suspension = self._replaced
+        module_of("observe_flow_run_suspension").observe_flow_run_suspension = self._replaced
         for task in self._watches.values():
             task.cancel()
         observer, self._observer = self._observer, None
@@ -86,9 +81,7 @@ class SharedSuspensionObserver:
             observer.remove_in_flight_flow_run_id(flow_run_id)
 
     def _on_suspended(self, flow_run_id: UUID, state: Any) -> None:
-        from prefect._flow_run_suspension import mark_flow_run_suspension_requested
-
-        if not mark_flow_run_suspension_requested(flow_run_id, state):
+        if not internal("mark_flow_run_suspension_requested")(flow_run_id, state):
             request = self._requests.get(flow_run_id)
             if request is not None:
                 request.mark_requested(state)

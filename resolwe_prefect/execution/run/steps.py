@@ -1,7 +1,9 @@
-"""The tasks of one Data flow run: stage, render, run, collect.
+"""The steps of one Data flow run, each a Prefect task: prepare, render, run, collect.
 
-Each is an async Prefect task so that many flow runs can share one event
-loop in the worker; the Django ORM is reached through threads.
+Each is an async task so that many flow runs can share one event loop in
+the worker; the Django ORM is reached through threads. Status changes go
+through ``data.transitions``, which also releases the dependants of an
+object that finishes.
 """
 
 from __future__ import annotations
@@ -16,11 +18,17 @@ from django.conf import settings
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from resolwe_prefect.execution import outputs, program, writeback
-from resolwe_prefect.execution.artifacts import ProgressMirror, publish_outputs_summary
+from resolwe_prefect.data import transitions
 from resolwe_prefect.execution.backends import get_backend
-from resolwe_prefect.execution.writeback import RunPlan
-from resolwe_prefect.secrets.services import SecretAccessError
+from resolwe_prefect.execution.run import outputs, program
+from resolwe_prefect.execution.run.artifacts import ProgressMirror, publish_outputs_summary
+from resolwe_prefect.execution.run.children import ChildError
+from resolwe_prefect.execution.run.children import run_workflow as create_steps
+from resolwe_prefect.execution.run.plan import RunPlan, prepare_run
+from resolwe_prefect.expressions import EvaluationError
+from resolwe_prefect.runtime.commands import CommandReader
+from resolwe_prefect.runtime.preamble import program_preamble
+from resolwe_prefect.secrets.services import SecretAccessError, remove_secret_files, write_secret_files
 
 PROGRESS_POLL_SECONDS = 0.5
 #: How often a running program's flow run checks that its Data object is still there and still its own.
@@ -37,30 +45,28 @@ def db(function):
     return sync_to_async(function, thread_sensitive=False)
 
 
-@task(name="stage-inputs", cache_policy=NO_CACHE, retries=0)
-async def stage_inputs(data_id: int, flow_run_id: str, idempotency_key: str | None) -> RunPlan | None:
-    """Bind the flow run to its Data object (PP) and prepare its directories."""
-    return await db(writeback.claim_data)(data_id, flow_run_id, idempotency_key)
+@task(name="prepare-run", cache_policy=NO_CACHE, retries=0)
+async def prepare(data_id: int, flow_run_id: str, idempotency_key: str | None) -> RunPlan | None:
+    """Bind the flow run to its Data object (PP), give the attempt fresh directories, make the run plan."""
+    return await db(prepare_run)(data_id, flow_run_id, idempotency_key)
+
+
+def _finish(plan: RunPlan, **outcome: Any) -> bool:
+    return transitions.finish(plan.data_id, plan.flow_run_id, **outcome)
 
 
 @task(name="run-workflow", cache_policy=NO_CACHE, retries=0)
 async def run_workflow(plan: RunPlan) -> dict[str, Any]:
     """A workflow process runs no program: it creates its steps as Data objects and is done."""
-    from resolwe_prefect.data import lifecycle
-    from resolwe_prefect.execution.children import ChildError
-    from resolwe_prefect.execution.children import run_workflow as create_steps
-    from resolwe_prefect.expressions import EvaluationError
 
     def create_and_finish() -> dict[str, Any]:
         try:
             steps = create_steps(plan, program.engine_for(plan))
         except (ChildError, EvaluationError) as error:
             message = f"Error in workflow: {error}"
-            if writeback.finish(plan, ok=False, output={}, error=[message]):
-                lifecycle.children_finished(plan.data_id)
+            _finish(plan, ok=False, output={}, error=[message])
             return {"data_id": plan.data_id, "ok": False, "errors": [message]}
-        if writeback.finish(plan, ok=True, output={"steps": steps}, rc=0):
-            lifecycle.children_finished(plan.data_id)
+        _finish(plan, ok=True, output={"steps": steps}, rc=0)
         return {"data_id": plan.data_id, "ok": True, "output": {"steps": steps}, "errors": []}
 
     return await db(create_and_finish)()
@@ -69,11 +75,7 @@ async def run_workflow(plan: RunPlan) -> dict[str, Any]:
 @task(name="render-program", cache_policy=NO_CACHE, retries=0)
 async def render_program(plan: RunPlan) -> str:
     """Render the process's program with its inputs, every value shell-quoted unless ``|safe``."""
-    from resolwe_prefect.expressions import EvaluationError
-    from resolwe_prefect.runtime.preamble import program_preamble
-
-    run = plan.process.get("run") or {}
-    language = run.get("language", "bash")
+    language = plan.process.language
     if language != "bash":
         raise ProgramError(f"Unsupported process language: {language!r}.")
     backend = get_backend(settings.FLOW_EXECUTOR["BACKEND"])
@@ -84,7 +86,7 @@ async def render_program(plan: RunPlan) -> str:
     try:
         engine = program.engine_for(plan)
         context = await db(program.program_context)(plan, backend)
-        rendered = engine.evaluate_block(run.get("program", ""), context, shell_escape=True)
+        rendered = engine.evaluate_block(plan.process.program, context, shell_escape=True)
     except EvaluationError as error:
         raise ProgramError(f"Error in process script: {error}") from error
     except FileNotFoundError as error:
@@ -95,20 +97,16 @@ async def render_program(plan: RunPlan) -> str:
 @task(name="run-program", cache_policy=NO_CACHE, retries=0)
 async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
     """Run the program through the configured backend, streaming stdout and progress."""
-    from resolwe_prefect.runtime.commands import CommandReader
-
     logger = get_run_logger()
     backend = get_backend(settings.FLOW_EXECUTOR["BACKEND"])
     job = program.program_job(plan, script, backend)
     secrets = await db(program.run_secrets)(plan)
     if secrets:
-        from resolwe_prefect.secrets.services import write_secret_files
-
         job.secrets_dir = Path(plan.runtime_dir) / "secrets"
         write_secret_files(secrets, job.secrets_dir)
     commands_file = Path(plan.runtime_dir) / "commands"
     commands_file.touch()
-    await db(writeback.mark_processing)(plan)
+    await db(transitions.start)(plan.data_id, plan.flow_run_id)
     reader = CommandReader(commands_file)
     last_progress: list[float] = []
     progress_artifact = ProgressMirror(plan)
@@ -129,7 +127,7 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
         values = [float(c.args[0]) for c in reader.read_new() if c.name == "progress" and c.args]
         if values and (not last_progress or values[-1] != last_progress[-1]):
             last_progress.append(values[-1])
-            await db(writeback.set_progress)(plan, values[-1])
+            await db(transitions.progress)(plan.data_id, plan.flow_run_id, values[-1])
             await progress_artifact.report(values[-1])
 
     # Never through a link or FIFO a program could have left there: a new file of ours, or nothing.
@@ -152,8 +150,6 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
             except (Exception, asyncio.CancelledError):  # noqa: BLE001 - progress is best effort
                 watcher.cancel()
             if job.secrets_dir is not None:
-                from resolwe_prefect.secrets.services import remove_secret_files
-
                 remove_secret_files(job.secrets_dir)
     if detached:
         return {"return_code": -9, "message": DETACHED_MESSAGE, "detached": True}
@@ -173,7 +169,7 @@ async def _run_while_bound(plan: RunPlan, program) -> tuple[Any, bool]:
             done, _pending = await asyncio.wait({running}, timeout=BINDING_POLL_SECONDS)
             if done:
                 return running.result(), False
-            if not await db(writeback.still_bound)(plan):
+            if not await db(transitions.is_bound)(plan.data_id, plan.flow_run_id):
                 await _stop(running)
                 return None, True
     except asyncio.CancelledError:  # an operator's cancel: the program goes first
@@ -191,7 +187,7 @@ async def _stop(running: asyncio.Future) -> None:
 
 @task(name="collect-outputs", cache_policy=NO_CACHE, retries=0)
 async def collect_and_save(plan: RunPlan, result: dict[str, Any]) -> dict[str, Any]:
-    """Check the outputs against the output schema, save them and release dependants."""
+    """Check the outputs against the output schema and save them (the end of the attempt)."""
     outcome = await db(outputs.collect_and_save_sync)(plan, result)
     await publish_outputs_summary(plan, outcome)
     return outcome
@@ -200,61 +196,4 @@ async def collect_and_save(plan: RunPlan, result: dict[str, Any]) -> dict[str, A
 @task(name="record-failure", cache_policy=NO_CACHE, retries=0)
 async def record_failure(plan: RunPlan, message: str) -> None:
     """End an attempt that never reached its program (a broken template, an unknown engine)."""
-    from resolwe_prefect.data import lifecycle
-
-    def save() -> None:
-        if writeback.finish(plan, ok=False, output={}, error=[message]):
-            lifecycle.children_finished(plan.data_id)
-
-    await db(save)()
-
-
-class LaunchError(Exception):
-    """A launch from the Prefect UI was refused (unknown process, bad inputs); nothing was created."""
-
-
-LAUNCH_INPUT_POLL_SECONDS = 1.0
-
-
-@task(name="create-data", cache_policy=NO_CACHE, retries=0)
-async def create_launched_data(
-    flow_run_id: str, deployment_id: str | None, tags: list[str], inputs: Any, name: str | None
-) -> int:
-    """Create the Data object a launch flow run processes, owned by the service user (or find it on a retry)."""
-    from prefect.client.orchestration import get_client
-
-    from resolwe_prefect.data.services import DataError
-    from resolwe_prefect.execution import launch
-    from resolwe_prefect.execution.submit import flow_run_name, flow_run_tags
-
-    slug = await launch.process_slug_of(deployment_id)
-    try:
-        data_id = await db(launch.create_launched_data)(flow_run_id, slug, inputs, name)
-    except DataError as error:
-        detail = error.detail if isinstance(error.detail, dict) else {"error": error.detail}
-        raise LaunchError(f"Could not create the Data object of {slug}: {detail}") from error
-    get_run_logger().info("Data %s created for this flow run, owned by %s", data_id, settings.LAUNCH_SERVICE_USER)
-
-    def describe() -> tuple[str, list[str]]:
-        from resolwe_prefect.data.models import Data
-
-        data = Data.objects.select_related("process").get(pk=data_id)
-        return flow_run_name(data), flow_run_tags(data)
-
-    run_name, data_tags = await db(describe)()
-    async with get_client() as client:  # the UI then names the run like any other Data flow run
-        await client.update_flow_run(flow_run_id, name=run_name, tags=sorted({*tags, *data_tags, "launched"}))
-    return data_id
-
-
-@task(name="wait-for-inputs", cache_policy=NO_CACHE, retries=0)
-async def wait_for_inputs(data_id: int) -> bool:
-    """Hold a launched Data object until its input Data objects are OK; ``False`` (and ER) when one fails."""
-    from resolwe_prefect.data import lifecycle
-
-    while (state := await db(lifecycle.inputs_state)(data_id)) == "waiting":  # noqa: ASYNC110 - the database is polled
-        await asyncio.sleep(LAUNCH_INPUT_POLL_SECONDS)
-    if state == "ready":
-        return True
-    await db(lifecycle.fail_on_inputs)(data_id)
-    return False
+    await db(_finish)(plan, ok=False, output={}, error=[message])

@@ -7,14 +7,19 @@ from typing import Any
 
 from django.db import transaction
 
-from resolwe_prefect.execution import writeback
-from resolwe_prefect.execution.writeback import RunPlan
+from resolwe_prefect.annotations.services import annotate_entity
+from resolwe_prefect.data import transitions
+from resolwe_prefect.data.models import Data, Storage
+from resolwe_prefect.execution.run.children import spawn_children, stage_exported_files
+from resolwe_prefect.execution.run.plan import RunPlan
+from resolwe_prefect.processes.fields import validate_values
+from resolwe_prefect.runtime.collect import collect_outputs
+from resolwe_prefect.runtime.commands import CommandReader
+from resolwe_prefect.runtime.report import ProcessReport
 
 
 def store_json_outputs(plan: RunPlan, output: dict[str, Any], schema: list[dict]) -> dict[str, Any]:
     """Move ``basic:json:`` values into Storage objects; the output keeps their ids, as in Resolwe."""
-    from resolwe_prefect.data.models import Storage
-
     stored = dict(output)
     for field in schema or []:
         name, type_ = field.get("name"), field.get("type", "")
@@ -33,29 +38,19 @@ def store_json_outputs(plan: RunPlan, output: dict[str, Any], schema: list[dict]
 
 def annotate(plan: RunPlan, annotations: dict[str, Any]) -> list[str]:
     """Apply ``re-annotate-entity`` reports to the Data object's entity; all or nothing."""
-    from resolwe_prefect.annotations.services import annotate_entity
-    from resolwe_prefect.data.models import Data
-
     data = Data.objects.select_related("entity", "contributor").get(pk=plan.data_id)
     return annotate_entity(data, annotations)
 
 
 def collect_and_save_sync(plan: RunPlan, result: dict[str, Any]) -> dict[str, Any]:
-    """Read the reports, check the outputs, save them once, and release dependants."""
-    from resolwe_prefect.data import lifecycle
-    from resolwe_prefect.execution.children import spawn_children, stage_exported_files
-    from resolwe_prefect.processes.fields import validate_values
-    from resolwe_prefect.runtime.collect import collect_outputs
-    from resolwe_prefect.runtime.commands import CommandReader
-    from resolwe_prefect.runtime.report import ProcessReport
-
+    """Read the reports, check the outputs and save them once (``transitions.finish``)."""
     report = ProcessReport()
     for command in CommandReader(Path(plan.runtime_dir) / "commands").read_new():
         report.apply(command)
     exported = stage_exported_files(plan, report) if report.exports else {}
     collected = collect_outputs(
         report,
-        output_schema=plan.process["output_schema"],
+        output_schema=plan.process.output_schema,
         data_dir=Path(plan.data_dir),
         return_code=result["return_code"],
     )
@@ -67,10 +62,10 @@ def collect_and_save_sync(plan: RunPlan, result: dict[str, Any]) -> dict[str, An
         # Everything that writes (Storage objects, annotations, spawned Data)
         # happens together or not at all.
         with transaction.atomic():
-            stored = store_json_outputs(plan, output, plan.process["output_schema"])
+            stored = store_json_outputs(plan, output, plan.process.output_schema)
             errors.extend(
                 f"{e.path}: {e.message}" if e.path else e.message
-                for e in validate_values(plan.process["output_schema"], stored, kind="output", check_required=False)
+                for e in validate_values(plan.process.output_schema, stored, kind="output", check_required=False)
             )
             if not errors and report.annotations:
                 errors.extend(annotate(plan, report.annotations))
@@ -82,8 +77,9 @@ def collect_and_save_sync(plan: RunPlan, result: dict[str, Any]) -> dict[str, An
                 output = stored
     rc = report.rc if report.rc is not None else result["return_code"]
     ok = not errors
-    written = writeback.finish(
-        plan,
+    written = transitions.finish(
+        plan.data_id,
+        plan.flow_run_id,
         ok=ok,
         output=output,
         size=collected.size,
@@ -92,6 +88,4 @@ def collect_and_save_sync(plan: RunPlan, result: dict[str, Any]) -> dict[str, An
         warning=report.warning,
         error=errors,
     )
-    if written:
-        lifecycle.children_finished(plan.data_id)
     return {"data_id": plan.data_id, "ok": ok, "output": output, "errors": errors, "written": written}

@@ -14,7 +14,12 @@ from typing import Any
 
 from django.db import transaction
 
-from resolwe_prefect.execution.writeback import RunPlan
+from resolwe_prefect.data.models import Data
+from resolwe_prefect.data.services import DataError, create_data
+from resolwe_prefect.execution.run.plan import RunPlan
+from resolwe_prefect.processes.models import Process
+from resolwe_prefect.runtime.collect import stage_exports
+from resolwe_prefect.uploads.storage import upload_path
 
 SPAWN_ERROR = "Error while preparing spawned Data objects"
 
@@ -24,7 +29,6 @@ class ChildError(Exception):
 
 
 def _create_child(plan: RunPlan, creator, slug: str, inputs: dict[str, Any]):
-    from resolwe_prefect.data.services import DataError, create_data
 
     try:
         return create_data(
@@ -59,13 +63,12 @@ def evaluate_step_inputs(engine, template: Any, context: dict[str, Any]) -> Any:
 
 def run_workflow(plan: RunPlan, engine) -> list[int]:
     """Create every step of a workflow process; return the step ids in order (the ``steps`` output)."""
-    from resolwe_prefect.data.models import Data
 
     creator = Data.objects.get(pk=plan.data_id)
     context: dict[str, Any] = {"input": dict(plan.input), "steps": {}}
     step_ids: list[int] = []
     with transaction.atomic():
-        for step in (plan.process.get("run") or {}).get("program") or []:
+        for step in plan.process.program or []:
             inputs = evaluate_step_inputs(engine, step.get("input") or {}, context)
             child = _create_child(plan, creator, step["run"], inputs)
             context["steps"][step["id"]] = child.pk
@@ -79,8 +82,6 @@ def stage_exported_files(plan: RunPlan, report) -> dict[str, str]:
     A spawned child then receives them as ``{"file": name, "file_temp": handle}``,
     exactly like a file a user uploaded.
     """
-    from resolwe_prefect.runtime.collect import stage_exports
-    from resolwe_prefect.uploads.storage import upload_path
 
     staging = Path(plan.runtime_dir) / "exports"
     handles: dict[str, str] = {}
@@ -118,8 +119,6 @@ def _with_exported_files(schema: list[dict], values: dict[str, Any], exported: d
 
 def spawn_children(plan: RunPlan, requests: list[dict[str, Any]], exported: dict[str, str]) -> list[str]:
     """Create the Data objects a program asked for with ``re-run``; return errors (all or nothing)."""
-    from resolwe_prefect.data.models import Data
-    from resolwe_prefect.processes.models import Process
 
     if not requests:
         return []

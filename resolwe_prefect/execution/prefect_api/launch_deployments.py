@@ -3,10 +3,10 @@
 Operators live in the Prefect UI, so a process can be started there too.
 Each active process gets a deployment of the launch flow, named after its
 slug, whose parameter schema is generated from the process's inputs (see
-``parameters``). A flow run of it creates its own Data object, owned by
-the configured service user, binds the object to itself and processes it
-like any other: the Data object is then one flow run, as always, and shows
-in the API with a link back to that run.
+``parameters``). A flow run of it (``run.launched``) creates its own Data
+object, owned by the configured service user, binds the object to itself
+and processes it like any other: the Data object is then one flow run, as
+always, and shows in the API with a link back to that run.
 
 The service user is an ordinary user: it gets view on the processes it may
 run, and can only use Data objects that were shared with it as inputs, so
@@ -16,10 +16,9 @@ a launch from the UI cannot read what the API would not let it read.
 from __future__ import annotations
 
 import logging
-import uuid
-from typing import Any
 from uuid import UUID
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -27,9 +26,11 @@ from django.db.models import Max
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 
-from resolwe_prefect.data.models import Data
-from resolwe_prefect.execution.deployments import deployment_name, work_queue_for
-from resolwe_prefect.execution.parameters import launch_parameter_schema
+from resolwe_prefect.execution.prefect_api.deployments import deployment_name, work_queue_for
+from resolwe_prefect.execution.prefect_api.parameters import launch_parameter_schema
+from resolwe_prefect.permissions.models import Permission
+from resolwe_prefect.permissions.services import filter_for_user, set_permission
+from resolwe_prefect.processes.models import Process
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +49,8 @@ def service_user():
     return user
 
 
-def launchable_processes() -> list:
+def launchable_processes() -> list[Process]:
     """The latest active version of every process: one deployment each."""
-    from resolwe_prefect.processes.models import Process
-
     latest: dict[str, Process] = {}
     for process in Process.objects.filter(is_active=True).order_by("slug", "-version"):
         latest.setdefault(process.slug, process)
@@ -60,18 +59,12 @@ def launchable_processes() -> list:
 
 def processes_fingerprint() -> tuple:
     """Changes whenever a process is registered, changed or retired: the cue to sync deployments again."""
-    from resolwe_prefect.processes.models import Process
-
     summary = Process.objects.aggregate(last=Max("modified"), top=Max("pk"))
     return (summary["last"], summary["top"], Process.objects.filter(is_active=True).count())
 
 
-def _grant_view(processes: list) -> None:
+def _grant_view(processes: list[Process]) -> None:
     """Let the service user see the processes it has deployments for (never lowering a higher grant)."""
-    from resolwe_prefect.permissions.models import Permission
-    from resolwe_prefect.permissions.services import filter_for_user, set_permission
-    from resolwe_prefect.processes.models import Process
-
     user = service_user()
     visible = set(
         filter_for_user(Process.objects.filter(pk__in=[p.pk for p in processes]), user).values_list("pk", flat=True)
@@ -89,8 +82,6 @@ async def sync_launch_deployments() -> dict[UUID, str]:
     deployment Data objects are submitted to, so a launch runs where any
     other Data object would. Deployments of retired processes are removed.
     """
-    from asgiref.sync import sync_to_async
-
     processes = await sync_to_async(launchable_processes, thread_sensitive=False)()
     await sync_to_async(_grant_view, thread_sensitive=False)(processes)
     flow_name, name = deployment_name()
@@ -123,31 +114,3 @@ async def sync_launch_deployments() -> dict[UUID, str]:
                 await client.delete_deployment(deployment.id)
                 logger.info("Removed launch deployment %r: its process is no longer active", deployment.name)
     return deployed
-
-
-async def process_slug_of(deployment_id: UUID | str | None) -> str:
-    """Which process a launch flow run runs: its deployment is named after the process's slug."""
-    if deployment_id is None:
-        raise ValueError("A launch flow run must be started from a process's deployment.")
-    async with get_client() as client:
-        return (await client.read_deployment(deployment_id)).name
-
-
-def create_launched_data(flow_run_id: str, process_slug: str, inputs: Any, name: str | None = None) -> int:
-    """Create the Data object of a launch flow run, bound to that run; a retried run gets its object back.
-
-    The object is created and bound in one transaction, so the dispatcher,
-    which only submits unbound Data objects, never gives it a second flow run.
-    Bad inputs raise ``DataError`` naming the field, and nothing is created.
-    """
-    from resolwe_prefect.data.models import DataStatus
-    from resolwe_prefect.data.services import create_data
-
-    run_uuid = uuid.UUID(str(flow_run_id))
-    existing = Data.objects.filter(flow_run_id=run_uuid).values_list("pk", flat=True).first()
-    if existing is not None:
-        return existing
-    with transaction.atomic():
-        data = create_data(user=service_user(), process_ref={"slug": process_slug}, input=inputs, name=name or None)
-        Data.objects.filter(pk=data.pk).update(flow_run_id=run_uuid, status=DataStatus.WAITING)
-    return data.pk

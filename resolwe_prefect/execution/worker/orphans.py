@@ -4,17 +4,15 @@ The embedded worker runs its flow runs in its own process, so a worker that
 dies (SIGKILL, OOM, a crash) leaves them Pending or Running in Prefect with
 no one to end them, and no Prefect hook fires. Every worker names itself in
 the runs it claims (``infrastructure_pid``: host, pid and process start
-time), and ``OrphanRecovery`` (mixed into ``worker.DataWorker``) settles the
-runs of owners that are gone.
+time; see ``owners``), and ``OrphanRecovery`` (a part of the worker) settles
+the runs of owners that are gone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from asgiref.sync import sync_to_async
@@ -29,49 +27,23 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import StateType
 from prefect.states import Cancelled, Completed, Crashed, Failed, Scheduled
 
+from resolwe_prefect.data.layout import runtime_dir
 from resolwe_prefect.data.models import Data, DataStatus
-from resolwe_prefect.execution import events
 from resolwe_prefect.execution.backends import abandon_program
-from resolwe_prefect.execution.writeback import CANCELLED_MESSAGE, runtime_dir
+from resolwe_prefect.execution.run.plan import CANCELLED_MESSAGE
+from resolwe_prefect.execution.worker import events
+from resolwe_prefect.execution.worker.owners import owner_alive
+from resolwe_prefect.execution.worker.state import WorkerState
 
 logger = logging.getLogger(__name__)
 
-OWNER_PREFIX = "resolwe-worker"
 # A flow run Pending with no owner recorded was claimed by a worker that died
 # between the claim and recording itself; after this long it is handed back.
 UNOWNED_PENDING_SECONDS = 60.0
 
 
-def _start_ticks(pid: int) -> str | None:
-    """A process's start time (``/proc/<pid>/stat`` field 22): tells a live owner from a reused pid."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[-1].split()[19]
-
-
-def owner_token(pid: int | None = None) -> str:
-    """How a worker names itself in its flow runs' ``infrastructure_pid``: host, pid and start time."""
-    pid = os.getpid() if pid is None else pid
-    return f"{OWNER_PREFIX}:{socket.gethostname()}:{pid}:{_start_ticks(pid)}"
-
-
-def owner_alive(token: str | None) -> bool | None:
-    """Is the worker named by ``token`` still running? ``None`` when this host cannot tell."""
-    if not token or not token.startswith(OWNER_PREFIX + ":"):
-        return None
-    try:
-        _prefix, host, pid, ticks = token.split(":", 3)
-    except ValueError:
-        return None
-    if host != socket.gethostname() or not pid.isdigit():
-        return None
-    return _start_ticks(int(pid)) == ticks
-
-
-class OrphanRecovery:
-    """Recovery of dead workers' flow runs, for a worker with ``flows``, ``running``, ``owner`` and ``_lost``."""
+class OrphanRecovery(WorkerState):
+    """Recovery of dead workers' flow runs."""
 
     async def recover_orphans(self) -> int:
         """Settle the flow runs of our deployment whose worker is gone; return how many.
@@ -114,7 +86,7 @@ class OrphanRecovery:
         self._lost = lost_now
         return recovered
 
-    async def _recover(self, run, owner: str | None) -> None:
+    async def _recover(self, run: Any, owner: str | None) -> None:
         """End (or reschedule) one orphaned flow run and its Data object."""
         async with get_client() as client:
             current = (await client.read_flow_run(run.id)).state

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from uuid import UUID
 
 from django.conf import settings
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+from resolwe_prefect.processes.models import Process
 
 ENTRYPOINT = "resolwe_prefect/execution/flows.py:process_data"
 
@@ -45,8 +46,6 @@ def queue_limits() -> dict[str, tuple[int, int]]:
 
 def work_queue_for(scheduling_class: str) -> str:
     """The queue a Data object's flow run goes to, by its process's scheduling class."""
-    from resolwe_prefect.processes.models import Process
-
     return INTERACTIVE_QUEUE if scheduling_class == Process.SCHEDULING_CLASS_INTERACTIVE else BATCH_QUEUE
 
 
@@ -74,7 +73,7 @@ async def ensure_work_pool(name: str, pool_type: str = "process", base_job_templ
                     pass
 
 
-DEPLOYMENTS_DIR = Path(__file__).resolve().parents[2] / "deployments"
+DEPLOYMENTS_DIR = Path(__file__).resolve().parents[3] / "deployments"
 # Pool name -> (worker type, base job template file under deployments/, or None for the type's default).
 WORK_POOLS: dict[str, tuple[str, str | None]] = {
     "resolwe-local": ("process", None),
@@ -90,19 +89,3 @@ async def ensure_work_pools() -> list[str]:
         base = json.loads((DEPLOYMENTS_DIR / template).read_text()) if template else None
         await ensure_work_pool(name, pool_type, base)
     return list(WORK_POOLS)
-
-
-async def ensure_local_deployment() -> UUID:
-    """Register the Data flow's deployment on the embedded worker's pool and return its id."""
-    from resolwe_prefect.execution.flows import process_data
-
-    await ensure_work_pool(settings.PREFECT_WORK_POOL)
-    _flow_name, name = deployment_name()
-    deployment = await process_data.to_deployment(
-        name=name,
-        work_pool_name=settings.PREFECT_WORK_POOL,
-        description="Each flow run processes one Resolwe Data object.",
-        tags=["resolwe"],
-    )
-    deployment.entrypoint = ENTRYPOINT
-    return await deployment.apply()

@@ -1,9 +1,9 @@
 """Prefect clients that are cheap to make.
 
 Every ``prefect.get_client()`` outside a client context builds a new TLS
-context from the CA bundle, even for a plain ``http://`` API: about 20 ms
-of CPU on this machine (``bench/``), paid by the API for every submission
-and by the worker many times per flow run. The worker avoids it by running
+context from the CA bundle, even for a plain ``http://`` API, at a cost in
+CPU (docs/performance.md) that the API would pay for every submission and
+the worker many times per flow run. The worker avoids it by running
 inside one long-lived ``AsyncClientContext`` (every ``get_client()`` in its
 event loop, Prefect's own included, then returns that client and its
 keep-alive connections); code outside it builds its clients with the TLS

@@ -1,11 +1,8 @@
 """The hand-over from the API to the embedded worker on the same machine.
 
-Creating a Data object must not wait for Prefect, so the API used to create
-the flow run on a background thread, and the worker heard of it through the
-event stream, asked the server for scheduled runs, claimed one and read it
-back: four requests and an event per Data object before anything ran.
-
-Instead the API drops the new Data ids into the worker's datagram socket
+Creating a Data object must not wait for Prefect, and a flow run created by
+the API would cost the worker an event, a query for scheduled runs, a claim
+and a read before anything ran. So the API drops the new Data ids into the worker's datagram socket
 (``<state dir>/dispatch-<flow>-<deployment>.sock``, one per deployment, so
 that a process configured for another deployment never hands its Data to
 this worker) after its transaction commits. The worker

@@ -16,7 +16,7 @@ from uuid import UUID
 from prefect import get_run_logger
 from prefect.artifacts import acreate_markdown_artifact, acreate_progress_artifact, aupdate_progress_artifact
 
-from resolwe_prefect.execution.writeback import RunPlan
+from resolwe_prefect.execution.run.plan import RunPlan
 
 #: Values longer than this are shortened in the summary table.
 MAX_CELL = 120
@@ -59,7 +59,7 @@ def _cell(value: Any) -> str:
 def outputs_markdown(plan: RunPlan, outcome: dict[str, Any]) -> str:
     """A short markdown report: status, the outputs as a table, and any errors."""
     status = "OK" if outcome.get("ok") else "ER"
-    process = f"`{plan.process.get('slug', '?')}` {plan.process.get('version', '')}".rstrip()
+    process = f"`{plan.process.slug}` {plan.process.version}".rstrip()
     lines = [f"### Data {plan.data_id}: {plan.name}", "", f"Process {process}, status **{status}**.", ""]
     output = outcome.get("output") or {}
     if output:

@@ -12,40 +12,44 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
-from resolwe_prefect.execution import writeback
-from resolwe_prefect.execution.backends import ProgramJob
-from resolwe_prefect.execution.writeback import RunPlan
+from resolwe_prefect.data import layout
+from resolwe_prefect.data.dependencies import input_data_ids
+from resolwe_prefect.data.models import Data
+from resolwe_prefect.data.naming import data_summary
+from resolwe_prefect.execution.backends import Backend, ProgramJob
+from resolwe_prefect.execution.run.plan import RunPlan
+from resolwe_prefect.execution.run.staging import resolve_file_temp
+from resolwe_prefect.expressions.configured import configured_engine
+from resolwe_prefect.expressions.context import build_program_context
+from resolwe_prefect.expressions.engine import JinjaEngine
+from resolwe_prefect.secrets.services import secrets_for_run
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def engine_for(plan: RunPlan):
+def engine_for(plan: RunPlan) -> JinjaEngine:
     """The expression engine the process asks for (``requirements.expression-engine``)."""
-    from resolwe_prefect.expressions.configured import configured_engine
-
-    return configured_engine((plan.process.get("requirements") or {}).get("expression-engine", "jinja"))
+    return configured_engine(plan.process.expression_engine)
 
 
-def program_context(plan: RunPlan, backend) -> dict[str, Any]:
+def program_context(plan: RunPlan, backend: Backend) -> dict[str, Any]:
     """Inputs hydrated as Resolwe does, with every path as the program will see it."""
-    from resolwe_prefect.data.models import Data
-    from resolwe_prefect.data.naming import data_summary
-    from resolwe_prefect.expressions.context import build_program_context
 
     def load_data(data_id: int) -> dict[str, Any]:
         data = Data.objects.select_related("process", "entity").get(pk=data_id)
         return data_summary(data)
 
     def file_path(data_id: int, path: str) -> str:
-        return program_path(backend, plan, writeback.data_dir(data_id) / path)
+        return program_path(backend, plan, layout.data_dir(data_id) / path)
 
-    requirements = dict(plan.process.get("requirements") or {})
+    requirements = dict(plan.process.requirements)
     requirements["resources"] = {**requirements.get("resources", {}), **plan.limits}
     return build_program_context(
-        inputs=resolve_uploads(plan.process["input_schema"], plan.input, backend, plan),
-        input_schema=plan.process["input_schema"],
-        process=plan.process,
+        inputs=resolve_uploads(plan.process.input_schema, plan.input, backend, plan),
+        input_schema=plan.process.input_schema,
+        process=plan.process.as_dict(),
         data={
             "id": plan.data_id,
             "slug": plan.slug,
@@ -58,10 +62,8 @@ def program_context(plan: RunPlan, backend) -> dict[str, Any]:
     )
 
 
-def resolve_uploads(schema: list[dict], values: dict, backend, plan: RunPlan) -> dict:
+def resolve_uploads(schema: list[dict], values: dict, backend: Backend, plan: RunPlan) -> dict:
     """Turn every ``file_temp`` upload handle into a path the program can read."""
-    from resolwe_prefect.execution.staging import resolve_file_temp
-
     resolved = dict(values)
     for field in schema or []:
         name, type_ = field.get("name"), field.get("type", "")
@@ -104,25 +106,21 @@ def stage_upload(source: Path, plan: RunPlan) -> Path:
 
 def run_secrets(plan: RunPlan) -> dict[str, str]:
     """The secrets this run may see, checked against the process's declared requirements."""
-    from django.contrib.auth import get_user_model
-
-    from resolwe_prefect.secrets.services import secrets_for_run
-
     return secrets_for_run(
-        process_slug=plan.process["slug"],
-        process_requirements=plan.process.get("requirements") or {},
-        input_schema=plan.process["input_schema"],
+        process_slug=plan.process.slug,
+        process_requirements=plan.process.requirements,
+        input_schema=plan.process.input_schema,
         input_values=plan.input,
         contributor=get_user_model().objects.get(pk=plan.contributor_id),
     )
 
 
-def program_path(backend, plan: RunPlan, host_path: Path) -> str:
+def program_path(backend: Backend, plan: RunPlan, host_path: Path) -> str:
     """Where this run's program sees one of our files."""
     return backend.program_path(host_path, data_dir=Path(plan.data_dir), runtime_dir=Path(plan.runtime_dir))
 
 
-def program_environment(plan: RunPlan, backend) -> dict[str, str]:
+def program_environment(plan: RunPlan, backend: Backend) -> dict[str, str]:
     """The program's whole environment: no credentials, no Prefect or Django settings."""
     runtime = Path(plan.runtime_dir)
     env = {
@@ -139,13 +137,10 @@ def program_environment(plan: RunPlan, backend) -> dict[str, str]:
     return env
 
 
-def program_job(plan: RunPlan, script: str, backend) -> ProgramJob:
+def program_job(plan: RunPlan, script: str, backend: Backend) -> ProgramJob:
     """Everything the backend needs: the script, the environment, the limits and the inputs' directories."""
-    from resolwe_prefect.data.dependencies import input_data_ids
-
-    requirements = plan.process.get("requirements") or {}
     timeout = None
-    if plan.process.get("scheduling_class") == "IN":
+    if plan.process.interactive:
         timeout = float(settings.FLOW_EXECUTOR.get("INTERACTIVE_TIMEOUT", 300))
     return ProgramJob(
         data_id=plan.data_id,
@@ -156,8 +151,8 @@ def program_job(plan: RunPlan, script: str, backend) -> ProgramJob:
         cores=int(plan.limits.get("cores", 1)),
         memory_mb=int(plan.limits.get("memory", 4096)),
         network=bool(plan.limits.get("network", False)),
-        image=((requirements.get("executor") or {}).get("docker") or {}).get("image"),
+        image=plan.process.docker_image,
         timeout=timeout,
-        scheduling_class=plan.process.get("scheduling_class") or "BA",
-        input_dirs=[writeback.data_dir(i) for i in input_data_ids(plan.process["input_schema"], plan.input)],
+        scheduling_class=plan.process.scheduling_class,
+        input_dirs=[layout.data_dir(i) for i in input_data_ids(plan.process.input_schema, plan.input)],
     )

@@ -17,7 +17,7 @@ class Command(BaseCommand):
     help = "Create or update the resolwe-launch deployment of every active process; remove retired ones."
 
     def handle(self, *args, **options) -> None:
-        from resolwe_prefect.execution.launch import sync_launch_deployments
+        from resolwe_prefect.execution.prefect_api.launch_deployments import sync_launch_deployments
 
         deployed = asyncio.run(sync_launch_deployments())
         for slug in sorted(deployed.values()):

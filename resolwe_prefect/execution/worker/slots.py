@@ -8,6 +8,8 @@ already claimed, so it holds itself to the same limits (see
 
 from __future__ import annotations
 
+from resolwe_prefect.execution.prefect_api.deployments import BATCH_QUEUE
+
 
 class Slots:
     """How many flow runs of each work queue may run at once, and how many do."""
@@ -18,8 +20,6 @@ class Slots:
 
     def queue_of(self, name: str | None) -> str:
         """The queue a run counts against: its own, or batch for a queue we do not limit."""
-        from resolwe_prefect.execution.deployments import BATCH_QUEUE
-
         return name if name in self.limits else BATCH_QUEUE
 
     def free(self, queue: str) -> int:

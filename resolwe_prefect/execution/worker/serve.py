@@ -1,0 +1,41 @@
+"""``resolwe-prefect worker``: register the Data flow's deployment on the local pool and serve it."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.conf import settings
+
+from resolwe_prefect.execution.flows import process_data
+from resolwe_prefect.execution.prefect_api.deployments import (
+    ENTRYPOINT,
+    deployment_name,
+    ensure_work_pool,
+    queue_limits,
+)
+from resolwe_prefect.execution.worker.core import DataWorker
+
+
+async def ensure_local_deployment() -> UUID:
+    """Register the Data flow's deployment on the embedded worker's pool and return its id."""
+    await ensure_work_pool(settings.PREFECT_WORK_POOL)
+    _flow_name, name = deployment_name()
+    deployment = await process_data.to_deployment(
+        name=name,
+        work_pool_name=settings.PREFECT_WORK_POOL,
+        description="Each flow run processes one Resolwe Data object.",
+        tags=["resolwe"],
+    )
+    deployment.entrypoint = ENTRYPOINT
+    return await deployment.apply()
+
+
+async def serve() -> None:
+    """Run the embedded worker until cancelled."""
+    deployment_id = await ensure_local_deployment()
+    # The worker holds each queue to the limit the server holds it to (batch:
+    # WORKER_CONCURRENCY, interactive: WORKER_INTERACTIVE_SLOTS): the runs it
+    # creates already claimed never pass through the server's scheduling.
+    slots = {queue: limit for queue, (_priority, limit) in queue_limits().items()}
+    worker = DataWorker(settings.PREFECT_WORK_POOL, deployment_id, slots=slots)
+    await worker.run()
