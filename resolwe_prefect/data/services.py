@@ -25,6 +25,7 @@ from resolwe_prefect.descriptors.validation import DescriptorError, fill_descrip
 from resolwe_prefect.permissions import services as permissions
 from resolwe_prefect.permissions.models import Permission
 from resolwe_prefect.processes.models import Process
+from resolwe_prefect.schema.fields import fill_defaults, validate_values
 
 
 class DataError(ServiceError):
@@ -83,7 +84,6 @@ def _validated_input(process: Process, values: dict, user=None, *, owner=None) -
     read for them (``uploads.sources``): their own uploads, public URLs,
     paths inside an import root.
     """
-    from resolwe_prefect.processes.fields import fill_defaults, validate_values
     from resolwe_prefect.uploads.sources import check_source
 
     if not isinstance(values, dict):

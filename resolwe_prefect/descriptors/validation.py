@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from resolwe_prefect.schema.fields import fill_defaults, validate_values
+
+if TYPE_CHECKING:
+    from .models import DescriptorSchema
 
 
 class DescriptorError(ValueError):
     """The descriptor breaks its schema in a way that is not just missing required values."""
 
-    def __init__(self, messages: list[str]):
+    def __init__(self, messages: list[str]) -> None:
         super().__init__("; ".join(messages))
         self.messages = messages
 
 
-def fill_descriptor(schema, descriptor: Any) -> tuple[dict, bool]:
+def fill_descriptor(schema: DescriptorSchema | None, descriptor: Any) -> tuple[dict, bool]:
     """Fill defaults into ``descriptor`` and tell whether it is *dirty*.
 
     As in Resolwe, a descriptor that only lacks required values is stored and
@@ -21,8 +26,6 @@ def fill_descriptor(schema, descriptor: Any) -> tuple[dict, bool]:
     """
     if schema is None:
         return descriptor or {}, False
-    from resolwe_prefect.processes.fields import fill_defaults, validate_values
-
     if not isinstance(descriptor, dict):
         raise DescriptorError(["The descriptor must be an object."])
     descriptor = fill_defaults(schema.schema, descriptor)

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
+
+from resolwe_prefect.schema.types import normalize_type
+from resolwe_prefect.schema.walk import Schema, iterate_fields
 
 #: ``load_data(id)`` result keys used here: ``id``, ``slug``, ``name``,
 #: ``type`` (process type), ``descriptor``, ``output``, ``output_schema``,
@@ -48,32 +51,9 @@ class HydratedPath(str):
         return (HydratedPath, (str(self), self.data_id, self.file_name))
 
 
-def iterate_fields(values: dict[str, Any], schema: list[dict[str, Any]]) -> Iterator[tuple[dict, dict]]:
-    """Yield ``(field_schema, containing_dict)`` for each field present in ``values``.
-
-    Groups (``group: [...]``) are descended into, so callers can replace
-    ``containing_dict[field_schema["name"]]`` in place at any depth.
-    """
-    for field_schema in schema or []:
-        field_name = field_schema.get("name")
-        if field_name not in (values or {}):
-            continue
-        if "group" in field_schema:
-            if isinstance(values[field_name], dict):
-                yield from iterate_fields(values[field_name], field_schema["group"])
-        else:
-            yield field_schema, values
-
-
-def _field_type(field_schema: dict[str, Any]) -> str:
-    """Return the field type with the trailing ``:`` Resolwe stores."""
-    field_type = field_schema.get("type", "")
-    return field_type if field_type.endswith(":") else field_type + ":"
-
-
 def _hydrate_values(
     output: dict[str, Any],
-    output_schema: list[dict[str, Any]],
+    output_schema: Schema,
     data_id: int,
     file_path: FilePath,
     load_storage: Callable[[Any], Any] | None,
@@ -89,10 +69,9 @@ def _hydrate_values(
         obj[key] = path(obj[key])
         obj["refs"] = [path(ref) for ref in obj.get("refs", [])]
 
-    for field_schema, fields in iterate_fields(output, output_schema):
-        field_name = field_schema["name"]
-        value = fields[field_name]
-        field_type = _field_type(field_schema)
+    for visit in iterate_fields(output, output_schema):
+        value = visit.value
+        field_type = normalize_type(visit.type)
         if field_type.startswith("basic:file:"):
             hydrate_obj(value, "file")
         elif field_type.startswith("list:basic:file:"):
@@ -104,9 +83,9 @@ def _hydrate_values(
             for obj in value or []:
                 hydrate_obj(obj, "dir")
         elif load_storage is not None and field_type.startswith("basic:json:"):
-            fields[field_name] = load_storage(value)
+            visit.values[visit.name] = load_storage(value)
         elif load_storage is not None and field_type.startswith("list:basic:json:"):
-            fields[field_name] = [load_storage(item) for item in value or []]
+            visit.values[visit.name] = [load_storage(item) for item in value or []]
 
 
 def _hydrate_reference(
@@ -143,7 +122,7 @@ def _hydrate_reference(
 
 def hydrate_input_references(
     inputs: dict[str, Any],
-    input_schema: list[dict[str, Any]],
+    input_schema: Schema,
     load_data: LoadData,
     file_path: FilePath | None = None,
     *,
@@ -159,33 +138,30 @@ def hydrate_input_references(
     Without ``file_path`` (data names) file values are left relative, as in
     Resolwe's ``hydrate_values=False``.
     """
-    for field_schema, fields in iterate_fields(inputs, input_schema):
-        field_name = field_schema["name"]
-        value = fields[field_name]
-        field_type = _field_type(field_schema)
+    for visit in iterate_fields(inputs, input_schema):
+        value = visit.value
+        field_type = normalize_type(visit.type)
         if field_type.startswith("data:"):
             if value is None or isinstance(value, dict):
                 continue  # not set, or already hydrated
-            fields[field_name] = _hydrate_reference(value, load_data, file_path, load_storage, _depth)
+            visit.values[visit.name] = _hydrate_reference(value, load_data, file_path, load_storage, _depth)
         elif field_type.startswith("list:data:"):
-            fields[field_name] = [
+            visit.values[visit.name] = [
                 item if isinstance(item, dict) else _hydrate_reference(item, load_data, file_path, load_storage, _depth)
                 for item in value or []
                 if item is not None
             ]
 
 
-def hydrate_input_uploads(
-    inputs: dict[str, Any], input_schema: list[dict[str, Any]], upload_path: Callable[[str], str]
-) -> None:
+def hydrate_input_uploads(inputs: dict[str, Any], input_schema: Schema, upload_path: Callable[[str], str]) -> None:
     """Map ``file_temp`` of ``basic:file:`` uploads through ``upload_path``, in place.
 
     URLs (http, https, ftp, s3) are left alone, as in Resolwe.
     """
     uploads: list[Any] = []
-    for field_schema, fields in iterate_fields(inputs, input_schema):
-        value = fields[field_schema["name"]]
-        field_type = _field_type(field_schema)
+    for visit in iterate_fields(inputs, input_schema):
+        value = visit.value
+        field_type = normalize_type(visit.type)
         if field_type == "basic:file:":
             uploads.append(value)
         elif field_type == "list:basic:file:":
@@ -199,7 +175,7 @@ def hydrate_input_uploads(
 def build_program_context(
     *,
     inputs: dict[str, Any],
-    input_schema: list[dict[str, Any]],
+    input_schema: Schema,
     process: dict[str, Any],
     data: dict[str, Any],
     requirements: dict[str, Any],
@@ -252,9 +228,7 @@ def build_program_context(
     return context
 
 
-def build_name_context(
-    *, inputs: dict[str, Any], input_schema: list[dict[str, Any]], load_data: LoadData
-) -> dict[str, Any]:
+def build_name_context(*, inputs: dict[str, Any], input_schema: Schema, load_data: LoadData) -> dict[str, Any]:
     """Return the context for rendering a ``data_name`` template.
 
     Resolwe hydrates references without file paths here (the name is

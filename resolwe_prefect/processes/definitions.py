@@ -22,10 +22,10 @@ from typing import Any
 import yaml
 
 from resolwe_prefect.core.versions import normalize_version
-
-from .fields import is_group, iter_leaf_fields, join_path, validate_values
-from .schemas import load_schema, validator
-from .types import normalize_type
+from resolwe_prefect.schema.fields import validate_values
+from resolwe_prefect.schema.metaschemas import load_schema, validator
+from resolwe_prefect.schema.types import normalize_type
+from resolwe_prefect.schema.walk import is_group, iterate_schema, join_path
 
 #: Execution engines a ``run.language`` may name (Resolwe's default FLOW_EXECUTION_ENGINES).
 SUPPORTED_LANGUAGES = ("bash", "workflow", "python")
@@ -202,7 +202,7 @@ def _field_list_errors(fields: Any, section: str) -> list[str]:
     if not isinstance(fields, list):
         return []
     errors = _duplicate_names(fields, section)
-    for field, path in iter_leaf_fields(fields):
+    for field, path in iterate_schema(fields):
         full_path = join_path(section, path)
         regex = field.get("validate_regex")
         if isinstance(regex, str):

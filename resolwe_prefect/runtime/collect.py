@@ -50,10 +50,12 @@ import copy
 import json
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from resolwe_prefect.schema.walk import Schema, iterate_fields
 
 from . import safepath
 from .purge import inventory, purge
@@ -113,38 +115,11 @@ def _entry_size(path: Path, seen: set[Path]) -> int:
     return total
 
 
-def _iter_fields(output: dict, schema: list[dict], prefix: str = "") -> Iterator[tuple[dict, dict, str, str]]:
-    """Yield (field schema, container, name, dotted path) for output values."""
-    by_name = {entry.get("name"): entry for entry in schema or []}
-    for name, value in list(output.items()):
-        entry = by_name.get(name)
-        if entry is None:
-            continue
-        path = f"{prefix}{name}"
-        if "group" in entry:
-            if isinstance(value, dict):
-                yield from _iter_fields(value, entry["group"], path + ".")
-            continue
-        yield entry, output, name, path
-
-
-def _unknown_fields(output: dict, schema: list[dict]) -> list[str]:
-    by_name = {entry.get("name"): entry for entry in schema or []}
-    unknown = []
-    for name, value in output.items():
-        entry = by_name.get(name)
-        if entry is None:
-            unknown.append(name)
-        elif "group" in entry and isinstance(value, dict):
-            unknown.extend(_unknown_fields(value, entry["group"]))
-    return unknown
-
-
 # ------------------------------------------------------------------ main entry
 def collect_outputs(
     report: ProcessReport,
     *,
-    output_schema: list[dict],
+    output_schema: Schema,
     data_dir: Path,
     return_code: int,
     keep: Iterable[str] = ("stdout.txt", "jsonout.txt"),
@@ -160,8 +135,11 @@ def collect_outputs(
         if message not in found:
             found.append(message)
 
-    for message in (f"Field definition ({name}) missing in schema" for name in _unknown_fields(output, output_schema)):
-        error(message)
+    # In the order the program reported its outputs, as Resolwe does; every unknown key first.
+    visits = list(iterate_fields(output, output_schema, unknown=True, value_order=True))
+    for visit in visits:
+        if visit.kind == "unknown":
+            error(f"Field definition ({visit.name}) missing in schema")
 
     def check_entry(obj: Any, kind: str, key: str) -> None:
         if not isinstance(obj, dict) or kind not in obj:
@@ -192,9 +170,8 @@ def collect_outputs(
         obj["size"] = _entry_size(path, seen)
         obj["total_size"] = obj["size"] + sum(_entry_size(ref, seen) for ref in ref_paths)
 
-    for entry, container, name, key in _iter_fields(output, output_schema):
-        type_ = entry.get("type", "")
-        value = container[name]
+    for visit in (visit for visit in visits if visit.kind == "leaf"):
+        type_, value, key = visit.type, visit.value, visit.path
         if type_.startswith("basic:file"):
             check_entry(value, "file", key)
         elif type_.startswith("list:basic:file"):
@@ -211,9 +188,9 @@ def collect_outputs(
             if raw is not None:
                 content = raw.decode(errors="replace")
                 try:
-                    container[name] = json.loads(content)
+                    visit.values[visit.name] = json.loads(content)
                 except ValueError:
-                    error(f"Value of '{name}' must be a valid JSON, current: {content.rstrip()}")
+                    error(f"Value of '{visit.name}' must be a valid JSON, current: {content.rstrip()}")
 
     keep_set = {os.path.normpath(k) for k in keep}
     purge(data_dir, referenced | keep_set)

@@ -31,6 +31,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from resolwe_prefect.schema.walk import Schema, iterate_fields
+
 from . import crypto
 
 #: Resolwe's message for a handle the contributor may not use (missing, foreign or expired).
@@ -88,20 +90,11 @@ def _handle_of(value: Any) -> str | None:
     return None
 
 
-def iter_secret_handles(input_schema: list[dict], input_values: Mapping[str, Any]) -> Iterator[str]:
+def iter_secret_handles(input_schema: Schema | None, input_values: Mapping[str, Any] | None) -> Iterator[str]:
     """Yield the handle of every ``basic:secret``/``list:basic:secret`` value, descending into groups."""
-    for field in input_schema or []:
-        if not isinstance(field, Mapping) or "name" not in field:
-            continue
-        name = field["name"]
-        if not isinstance(input_values, Mapping) or name not in input_values:
-            continue
-        value = input_values[name]
-        if "group" in field:
-            if isinstance(value, Mapping) and isinstance(field["group"], list):
-                yield from iter_secret_handles(field["group"], value)
-            continue
-        kind = _secret_kind(field.get("type"))
+    for visit in iterate_fields(input_values, input_schema):
+        kind = _secret_kind(visit.field.get("type"))
+        value = visit.value
         items = value if kind == "list" and isinstance(value, list) else [value] if kind == "single" else []
         for item in items:
             handle = _handle_of(item)
@@ -109,7 +102,7 @@ def iter_secret_handles(input_schema: list[dict], input_values: Mapping[str, Any
                 yield handle
 
 
-def secret_handles(input_schema: list[dict], input_values: Mapping[str, Any]) -> list[str]:
+def secret_handles(input_schema: Schema | None, input_values: Mapping[str, Any] | None) -> list[str]:
     """The distinct secret handles of an input, in schema order."""
     return list(dict.fromkeys(iter_secret_handles(input_schema, input_values)))
 

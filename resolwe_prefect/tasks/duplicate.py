@@ -22,6 +22,7 @@ from resolwe_prefect.data.models import Data, DataDependency, DataStatus, Storag
 from resolwe_prefect.entities.models import Collection, Entity
 from resolwe_prefect.permissions import services as permissions
 from resolwe_prefect.permissions.models import Permission
+from resolwe_prefect.schema.walk import FieldVisit, Schema, map_fields
 
 from .files import copy_data_dir, remove_data_dirs
 
@@ -66,24 +67,21 @@ def _require_edit(user, containers: Iterable[models.Model]) -> None:
             raise DuplicateError(f"No edit permission on {kind} {container.pk} to add the copies to it.")
 
 
-def _rewire(values: Any, schema: list, mapping: dict[int, int], prefixes: tuple[str, str]) -> Any:
+def _rewire(values: Any, schema: Schema, mapping: dict[int, int], prefixes: tuple[str, str]) -> Any:
     """Replace the ids in fields whose type starts with ``prefixes`` (single, list) by their copies."""
     if not isinstance(values, dict):
         return values
     single, many = prefixes
-    result = dict(values)
-    for field in schema or []:
-        name = field.get("name") if isinstance(field, dict) else None
-        if name not in result:
-            continue
-        value, type_ = result[name], str(field.get("type", ""))
-        if "group" in field:
-            result[name] = _rewire(value, field["group"] if isinstance(field["group"], list) else [], mapping, prefixes)
-        elif type_.startswith(single) and isinstance(value, int):
-            result[name] = mapping.get(value, value)
-        elif type_.startswith(many) and isinstance(value, list):
-            result[name] = [mapping.get(v, v) if isinstance(v, int) else v for v in value]
-    return result
+
+    def rewired(visit: FieldVisit) -> Any:
+        value = visit.value
+        if visit.type.startswith(single) and isinstance(value, int):
+            return mapping.get(value, value)
+        if visit.type.startswith(many) and isinstance(value, list):
+            return [mapping.get(v, v) if isinstance(v, int) else v for v in value]
+        return value
+
+    return map_fields(values, schema, rewired)
 
 
 def _copy_storages(pairs: list[tuple[Data, Data]], user) -> None:

@@ -1,1 +1,1 @@
-"""Tests of process definitions, value validation and registration."""
+"""Tests of process definitions and registration."""

@@ -17,8 +17,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from resolwe_prefect.processes.fields import is_group
-from resolwe_prefect.processes.types import element_type, is_data_type, is_list_type, normalize_type
+from resolwe_prefect.schema.types import element_type, is_data_type, is_list_type, normalize_type
+from resolwe_prefect.schema.walk import is_group
 
 _SCALARS: dict[str, dict[str, Any]] = {
     "basic:string:": {"type": "string"},

@@ -19,6 +19,7 @@ from resolwe_prefect.data.services import DataError, create_data
 from resolwe_prefect.execution.run.plan import RunPlan
 from resolwe_prefect.processes.models import Process
 from resolwe_prefect.runtime.collect import stage_exports
+from resolwe_prefect.schema.walk import FieldVisit, Schema, map_fields
 from resolwe_prefect.uploads.storage import upload_path
 
 SPAWN_ERROR = "Error while preparing spawned Data objects"
@@ -92,29 +93,23 @@ def stage_exported_files(plan: RunPlan, report) -> dict[str, str]:
     return handles
 
 
-def _with_exported_files(schema: list[dict], values: dict[str, Any], exported: dict[str, str]) -> dict[str, Any]:
-    resolved = dict(values)
-    for field in schema or []:
-        name, type_ = field.get("name"), field.get("type", "")
-        if name not in resolved:
-            continue
-        value = resolved[name]
-        if "group" in field and isinstance(value, dict):
-            resolved[name] = _with_exported_files(field["group"], value, exported)
-        elif type_.startswith("basic:file:") and isinstance(value, str):
-            if value not in exported:
-                raise ChildError(f"File {value!r} given to input '{name}' was not exported with re-export.")
-            resolved[name] = {"file": Path(value).name, "file_temp": exported[value]}
-        elif type_.startswith("list:basic:file:") and isinstance(value, list):
-            items = []
-            for item in value:
-                if isinstance(item, str):
-                    if item not in exported:
-                        raise ChildError(f"File {item!r} given to input '{name}' was not exported with re-export.")
-                    item = {"file": Path(item).name, "file_temp": exported[item]}
-                items.append(item)
-            resolved[name] = items
-    return resolved
+def _with_exported_files(schema: Schema, values: dict[str, Any], exported: dict[str, str]) -> dict[str, Any]:
+    """Inputs of a spawned child with every file name the program gave replaced by its exported upload."""
+
+    def exported_file(name: str, file_name: str) -> dict[str, str]:
+        if file_name not in exported:
+            raise ChildError(f"File {file_name!r} given to input '{name}' was not exported with re-export.")
+        return {"file": Path(file_name).name, "file_temp": exported[file_name]}
+
+    def files(visit: FieldVisit) -> Any:
+        value = visit.value
+        if visit.type.startswith("basic:file:") and isinstance(value, str):
+            return exported_file(visit.name, value)
+        if visit.type.startswith("list:basic:file:") and isinstance(value, list):
+            return [exported_file(visit.name, item) if isinstance(item, str) else item for item in value]
+        return value
+
+    return map_fields(values, schema, files)
 
 
 def spawn_children(plan: RunPlan, requests: list[dict[str, Any]], exported: dict[str, str]) -> list[str]:

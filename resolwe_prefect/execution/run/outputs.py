@@ -12,28 +12,26 @@ from resolwe_prefect.data import transitions
 from resolwe_prefect.data.models import Data, Storage
 from resolwe_prefect.execution.run.children import spawn_children, stage_exported_files
 from resolwe_prefect.execution.run.plan import RunPlan
-from resolwe_prefect.processes.fields import validate_values
 from resolwe_prefect.runtime.collect import collect_outputs
 from resolwe_prefect.runtime.commands import CommandReader
 from resolwe_prefect.runtime.report import ProcessReport
+from resolwe_prefect.schema.fields import validate_values
+from resolwe_prefect.schema.walk import FieldVisit, Schema, map_fields
 
 
-def store_json_outputs(plan: RunPlan, output: dict[str, Any], schema: list[dict]) -> dict[str, Any]:
+def store_json_outputs(plan: RunPlan, output: dict[str, Any], schema: Schema) -> dict[str, Any]:
     """Move ``basic:json:`` values into Storage objects; the output keeps their ids, as in Resolwe."""
-    stored = dict(output)
-    for field in schema or []:
-        name, type_ = field.get("name"), field.get("type", "")
-        if name not in stored:
-            continue
-        if "group" in field and isinstance(stored[name], dict):
-            stored[name] = store_json_outputs(plan, stored[name], field["group"])
-        elif type_.startswith("basic:json:") and not isinstance(stored[name], int):
-            storage = Storage.objects.create(
-                name=f"Storage for data id {plan.data_id}", contributor_id=plan.contributor_id, json=stored[name]
-            )
-            storage.data.add(plan.data_id)
-            stored[name] = storage.pk
-    return stored
+
+    def stored(visit: FieldVisit) -> Any:
+        if not visit.type.startswith("basic:json:") or isinstance(visit.value, int):
+            return visit.value
+        storage = Storage.objects.create(
+            name=f"Storage for data id {plan.data_id}", contributor_id=plan.contributor_id, json=visit.value
+        )
+        storage.data.add(plan.data_id)
+        return storage.pk
+
+    return map_fields(output, schema, stored)
 
 
 def annotate(plan: RunPlan, annotations: dict[str, Any]) -> list[str]:

@@ -24,6 +24,7 @@ from resolwe_prefect.execution.run.staging import resolve_file_temp
 from resolwe_prefect.expressions.configured import configured_engine
 from resolwe_prefect.expressions.context import build_program_context
 from resolwe_prefect.expressions.engine import JinjaEngine
+from resolwe_prefect.schema.walk import FieldVisit, Schema, map_fields
 from resolwe_prefect.secrets.services import secrets_for_run
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -62,27 +63,25 @@ def program_context(plan: RunPlan, backend: Backend) -> dict[str, Any]:
     )
 
 
-def resolve_uploads(schema: list[dict], values: dict, backend: Backend, plan: RunPlan) -> dict:
+def resolve_uploads(schema: Schema, values: dict[str, Any], backend: Backend, plan: RunPlan) -> dict[str, Any]:
     """Turn every ``file_temp`` upload handle into a path the program can read."""
-    resolved = dict(values)
-    for field in schema or []:
-        name, type_ = field.get("name"), field.get("type", "")
-        if name not in resolved:
-            continue
-        if "group" in field and isinstance(resolved[name], dict):
-            resolved[name] = resolve_uploads(field["group"], resolved[name], backend, plan)
-        elif type_.startswith(("basic:file:", "list:basic:file:")):
-            items = resolved[name] if isinstance(resolved[name], list) else [resolved[name]]
-            mapped = []
-            for item in items:
-                if isinstance(item, dict) and item.get("file_temp"):
-                    location = resolve_file_temp(item["file_temp"])
-                    if isinstance(location, Path):
-                        location = program_path(backend, plan, stage_upload(location, plan))
-                    item = {**item, "file_temp": location}
-                mapped.append(item)
-            resolved[name] = mapped if isinstance(resolved[name], list) else mapped[0]
-    return resolved
+
+    def resolved(item: Any) -> Any:
+        if not isinstance(item, dict) or not item.get("file_temp"):
+            return item
+        location = resolve_file_temp(item["file_temp"], plan.contributor_id)
+        if isinstance(location, Path):
+            location = program_path(backend, plan, stage_upload(location, plan))
+        return {**item, "file_temp": location}
+
+    def uploads(visit: FieldVisit) -> Any:
+        if not visit.type.startswith(("basic:file:", "list:basic:file:")):
+            return visit.value
+        if isinstance(visit.value, list):
+            return [resolved(item) for item in visit.value]
+        return resolved(visit.value)
+
+    return map_fields(values, schema, uploads)
 
 
 def stage_upload(source: Path, plan: RunPlan) -> Path:

@@ -2,7 +2,7 @@
 
 This is Resolwe's ``validate_schema`` and ``fill_with_defaults``, with one
 difference: Resolwe raises on the first problem, here every problem is
-returned as a :class:`FieldError` so that an API can show them all. Messages
+returned as a :class:`.errors.FieldError` so that an API can show them all. Messages
 keep Resolwe's wording, because clients (and the conformance cases) match on
 them.
 
@@ -15,72 +15,21 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from .schemas import validator
+from .errors import FieldError, required_message
+from .metaschemas import validator
 from .types import element_type, is_list_type, type_matches
+from .walk import FieldSchema, FieldVisit, Schema, iterate_fields
 
 KINDS = ("input", "output", "descriptor")
-
-
-class FieldError(Exception):
-    """One invalid value.
-
-    ``path`` locates the value (``reads``, ``options.threads``, ``files[2]``;
-    empty for the whole object), ``message`` is Resolwe's wording and ``code``
-    classifies the problem so callers can react to some of them: a descriptor
-    with only ``required`` errors is *dirty*, not invalid. ``detail`` carries
-    the specific reason behind a generic type error.
-    """
-
-    def __init__(self, path: str, message: str, code: str = "invalid", detail: str | None = None) -> None:
-        super().__init__(message)
-        self.path = path
-        self.message = message
-        self.code = code
-        self.detail = detail
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-    def __repr__(self) -> str:
-        return f"FieldError({self.path!r}, {self.message!r}, code={self.code!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, FieldError):
-            return NotImplemented
-        return (self.path, self.message, self.code) == (other.path, other.message, other.code)
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def join_path(prefix: str, name: str) -> str:
-    """``options`` + ``threads`` -> ``options.threads``."""
-    return f"{prefix}.{name}" if prefix else name
-
-
-def is_group(field: dict) -> bool:
-    """A field with a ``group`` key holds sub-fields instead of a value."""
-    return isinstance(field, dict) and "group" in field
-
-
-def iter_leaf_fields(schema: list[dict], prefix: str = "") -> Iterator[tuple[dict, str]]:
-    """Yield ``(field, dotted path)`` for every non-group field, depth first (Resolwe's ``iterate_schema``)."""
-    for field in schema or []:
-        if not isinstance(field, dict) or "name" not in field:
-            continue
-        path = join_path(prefix, str(field["name"]))
-        if is_group(field):
-            yield from iter_leaf_fields(field["group"] if isinstance(field["group"], list) else [], path)
-        else:
-            yield field, path
 
 
 # --- defaults -------------------------------------------------------------------------------
 
 
-def fill_defaults(schema: list[dict], values: dict) -> dict:
+def fill_defaults(schema: Schema | None, values: Any) -> dict:
     """Return a copy of ``values`` with defaults of missing fields filled in.
 
     Like Resolwe's ``fill_with_defaults``, a group that is missing is added as a
@@ -88,22 +37,14 @@ def fill_defaults(schema: list[dict], values: dict) -> dict:
     present, even ``None``, is never replaced. Neither argument is modified.
     """
     result = copy.deepcopy(values) if isinstance(values, dict) else {}
-    _fill_level(schema or [], result)
-    return result
-
-
-def _fill_level(schema: list[dict], values: dict) -> None:
-    for field in schema:
-        if not isinstance(field, dict) or "name" not in field:
+    for visit in iterate_fields(result, schema, missing=True, groups=True):
+        if visit.present:
             continue
-        name = field["name"]
-        if is_group(field):
-            if name not in values:
-                values[name] = {}
-            if isinstance(values[name], dict) and isinstance(field["group"], list):
-                _fill_level(field["group"], values[name])
-        elif "default" in field and name not in values:
-            values[name] = copy.deepcopy(field["default"])
+        if visit.kind == "group":
+            visit.values[visit.name] = {}  # the walk then goes on inside it
+        elif "default" in visit.field:
+            visit.values[visit.name] = copy.deepcopy(visit.field["default"])
+    return result
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -116,8 +57,8 @@ SourceChecker = Callable[[str, dict], "str | None"]
 
 
 def validate_values(
-    schema: list[dict],
-    values: dict,
+    schema: Schema | None,
+    values: Any,
     *,
     kind: str = "input",
     resolve_data: DataResolver | None = None,
@@ -147,26 +88,8 @@ def validate_values(
     if not isinstance(values, dict):
         return [FieldError("", f"The {kind} must be an object, not {_json_type(values)}.", code="type")]
     checker = _Checker(resolve_data, resolve_storage, check_required, check_source)
-    checker.level(schema or [], values, "")
+    checker.check(schema, values)
     return checker.invalid + checker.unknown + checker.missing
-
-
-def format_errors(errors: list[FieldError]) -> str:
-    """Join errors into one Resolwe-style message.
-
-    Missing required fields are reported in one sentence, as Resolwe's
-    ``DirtyError`` does: ``Required fields "a", "b" not given.``
-    """
-    parts = [error.message for error in errors if error.code != "required"]
-    missing = [error.path.rsplit(".", 1)[-1] for error in errors if error.code == "required"]
-    if missing:
-        parts.append(required_message(missing))
-    return " ".join(parts)
-
-
-def required_message(names: list[str]) -> str:
-    """Resolwe's wording for missing required fields (names without their group path)."""
-    return "Required fields {} not given.".format(", ".join(f'"{name}"' for name in names))
 
 
 class _Checker:
@@ -187,38 +110,27 @@ class _Checker:
         self.unknown: list[FieldError] = []
         self.missing: list[FieldError] = []
 
-    def level(self, schema: list[dict], values: dict, prefix: str) -> None:
-        known = set()
-        for field in schema:
-            if not isinstance(field, dict) or "name" not in field:
-                continue
-            name = field["name"]
-            known.add(name)
-            path = join_path(prefix, name)
-            if is_group(field):
-                self.group(field, values.get(name), path)
-            elif name not in values:
-                if self.check_required and field.get("required", True):
-                    self.missing.append(FieldError(path, required_message([name]), code="required"))
-            else:
-                self.value(field, values[name], path)
-        for key in values:
-            if key not in known:
-                message = f"Field definition ({key}) missing in schema"
-                self.unknown.append(FieldError(join_path(prefix, str(key)), message, code="unknown"))
-
-    def group(self, field: dict, value: Any, path: str) -> None:
-        # A missing (or null) group is checked as an empty one: its required
+    def check(self, schema: Schema | None, values: dict) -> None:
+        # A missing (or null) group is walked as an empty one: its required
         # children are then reported as missing, as Resolwe does.
-        if value is None:
-            value = {}
-        if not isinstance(value, dict):
-            message = f"Value of group '{field['name']}' must be an object, not {_json_type(value)}."
-            self.invalid.append(FieldError(path, message, code="type"))
-            return
-        self.level(field["group"] if isinstance(field["group"], list) else [], value, path)
+        for visit in iterate_fields(values, schema, missing=True, groups=True, unknown=True):
+            if visit.kind == "unknown":
+                message = f"Field definition ({visit.name}) missing in schema"
+                self.unknown.append(FieldError(visit.path, message, code="unknown"))
+            elif visit.kind == "group":
+                self.group(visit)
+            elif not visit.present:
+                if self.check_required and visit.field.get("required", True):
+                    self.missing.append(FieldError(visit.path, required_message([visit.name]), code="required"))
+            else:
+                self.value(visit.field, visit.value, visit.path)
 
-    def value(self, field: dict, value: Any, path: str) -> None:
+    def group(self, visit: FieldVisit) -> None:
+        if visit.value is not None and not isinstance(visit.value, Mapping):
+            message = f"Value of group '{visit.name}' must be an object, not {_json_type(visit.value)}."
+            self.invalid.append(FieldError(visit.path, message, code="type"))
+
+    def value(self, field: FieldSchema, value: Any, path: str) -> None:
         name = field["name"]
         required = field.get("required", True)
         if value is None and not required:

@@ -4,7 +4,8 @@ import copy
 
 import pytest
 
-from resolwe_prefect.processes.fields import FieldError, fill_defaults, format_errors, validate_values
+from resolwe_prefect.schema.errors import FieldError, format_errors
+from resolwe_prefect.schema.fields import fill_defaults, validate_values
 
 UUID = "0c8a6f3e-5b1d-4e2a-9f3c-1d2e3f4a5b6c"
 

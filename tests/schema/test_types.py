@@ -2,7 +2,7 @@
 
 import pytest
 
-from resolwe_prefect.processes.types import element_type, is_data_type, is_list_type, normalize_type, type_matches
+from resolwe_prefect.schema.types import element_type, is_data_type, is_list_type, normalize_type, type_matches
 
 
 @pytest.mark.parametrize(

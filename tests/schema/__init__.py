@@ -1,0 +1,1 @@
+"""Tests of the field schema package: types, the walk, validation and defaults (no database)."""
