@@ -26,6 +26,7 @@ from resolwe_prefect.permissions import services as permissions
 from resolwe_prefect.permissions.models import Permission
 from resolwe_prefect.processes.models import Process
 from resolwe_prefect.schema.fields import fill_defaults, validate_values
+from resolwe_prefect.uploads.sources import check_source
 
 
 class DataError(ServiceError):
@@ -81,11 +82,10 @@ def _validated_input(process: Process, values: dict, user=None, *, owner=None) -
     An input the caller cannot see is reported exactly like one that does
     not exist, so that its existence does not leak. With ``owner`` (the
     contributor-to-be), file and URL inputs must be sources the server may
-    read for them (``uploads.sources``): their own uploads, public URLs,
-    paths inside an import root.
+    read for them (``uploads.sources``): upload handles (whose they are, the
+    flow run checks when it stages them), public URLs, paths inside an
+    import root.
     """
-    from resolwe_prefect.uploads.sources import check_source
-
     if not isinstance(values, dict):
         raise DataError({"input": ["Expected a dictionary of input values."]})
     filled = fill_defaults(process.input_schema, values)

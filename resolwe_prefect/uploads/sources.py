@@ -3,12 +3,12 @@
 A ``basic:file:`` input names its bytes with ``file_temp``, which a program
 then reads on the server's side of the network, with the server's access:
 
-* an upload handle must be one issued to the Data object's contributor
-  (``Upload.owner``) and complete, or a file a program of theirs exported
-  for a spawned child (``export-<data id>-<hex>``, handed out by the
-  execution layer with ``re-export``). Handles appear in the inputs of
-  shared Data objects, so without this anyone they were shared with could
-  read the file again under their own name;
+* an upload handle must be a token this server could have issued. Whether
+  it is the contributor's own, complete upload (or a file one of their
+  programs exported for a spawned child) is checked when the flow run stages
+  it (``execution.run.staging``): Resolwe accepts any handle at creation and
+  fails the run, and a refusal at creation would tell whether another user's
+  handle exists;
 * a URL must pass ``core.url_policy`` (http/https/ftp, public hosts unless
   ``FLOW_IMPORT_ALLOW_PRIVATE_URLS``);
 * a local path (``/...`` or ``file://...``) must lie inside one of the
@@ -25,15 +25,12 @@ intranet hosts.
 from __future__ import annotations
 
 import os
-import re
 
 from django.conf import settings
 
 from resolwe_prefect.core.url_policy import URLRefused, check_url, looks_like_url, url_host
 
 from .storage import InvalidHandle, upload_path
-
-EXPORT_HANDLE_RE = re.compile(r"^export-([0-9]{1,19})-[0-9a-f]{32}$")
 
 
 def check_source(type_: str, value: dict, owner_id: int) -> str | None:
@@ -66,32 +63,12 @@ def allow_private_urls() -> bool:
     return bool(getattr(settings, "FLOW_IMPORT_ALLOW_PRIVATE_URLS", False))
 
 
-def owns_handle(handle: str, owner_id: int) -> bool:
-    """Whether ``handle`` is a complete upload of ``owner_id`` or a file exported by one of their Data objects."""
-    from resolwe_prefect.data.models import Data
-
-    from .models import Upload
-
-    if Upload.objects.filter(handle=handle, owner_id=owner_id, completed__isnull=False).exists():
-        return True
-    exported = EXPORT_HANDLE_RE.match(handle)
-    return bool(exported) and Data.objects.filter(pk=int(exported[1]), contributor_id=owner_id).exists()
-
-
 def _handle_reason(handle: str, owner_id: int) -> str | None:
-    from .models import Upload
-
     try:
         upload_path(handle)
     except InvalidHandle:
         return f"Upload {handle[:200]!r} does not exist."
-    if owns_handle(handle, owner_id):
-        return None
-    pending = Upload.objects.filter(handle=handle, owner_id=owner_id).values_list("size", "total_size").first()
-    if pending is not None:
-        return f"Upload {handle!r} is not complete ({pending[0]} of {pending[1]} bytes received)."
-    # Another user's handle is reported exactly like an unknown one, so that its existence does not leak.
-    return f"Upload {handle!r} does not exist."
+    return None
 
 
 def _local_path_reason(file_temp: str) -> str | None:

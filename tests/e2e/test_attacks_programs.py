@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 
-from resolwe_prefect.commands.demo import ApiClient
+from resolwe_prefect.cli.demo import ApiClient
 
 from .conftest import ADMIN_PASSWORD, PROCESSES, Stack, running_stack
 
@@ -220,3 +220,16 @@ def test_prefect_api_wants_its_credentials(stack):
     plain = urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
     assert requests.post(f"{plain}/flow_runs/filter", json={}, timeout=30).status_code == 401
     assert requests.post(f"{stack.prefect_api}/flow_runs/filter", json={"limit": 1}, timeout=30).status_code == 200
+
+
+def test_another_users_upload_handle_reads_as_missing(target, users, tmp_path):
+    """The pentest: a handle copied from a shared Data input imported its owner's file under another name."""
+    attacker, victim = users
+    secret = tmp_path / "reads.fq"
+    secret.write_text(f"victim-upload-{uuid.uuid4().hex}\n")
+    handle = victim.upload(secret)["file_temp"]
+    stolen = attacker.create_data("upload-file", {"src": {"file": "reads.fq", "file_temp": handle}})
+    final = attacker.wait([stolen["id"]], 120)[stolen["id"]]
+    assert final["status"] == "ER" and any("does not exist" in error for error in final["process_error"]), final
+    mine = victim.create_data("upload-file", {"src": {"file": "reads.fq", "file_temp": handle}})
+    assert victim.wait([mine["id"]], 120)[mine["id"]]["status"] == "OK"

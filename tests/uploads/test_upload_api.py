@@ -142,26 +142,6 @@ def upload_process(admin, monkeypatch):
     return process
 
 
-def test_another_users_handle_cannot_be_used(user_client, mallory_client, upload_process):
-    """The pentest: mallory copied a handle from a shared Data input and imported the file as her own."""
-    from resolwe_prefect.data.models import Data
-
-    handle = upload_all(user_client)
-    body = {"process": {"slug": "upload-file"}, "input": {"src": {"file": "reads.fq", "file_temp": handle}}}
-    stolen = mallory_client.post("/api/data", body, format="json")
-    assert stolen.status_code == 400
-    assert stolen.json()["input.src"] == [f"Upload {handle!r} does not exist."]
-    assert not Data.objects.exists()
-    assert user_client.post("/api/data", body, format="json").status_code == 201
-
-
-def test_a_handle_is_usable_only_once_complete(user_client, upload_process):
-    handle = handle_of(send_chunk(user_client, PAYLOAD[:8], 0, 8, 20))
-    body = {"process": {"slug": "upload-file"}, "input": {"src": {"file": "reads.fq", "file_temp": handle}}}
-    response = user_client.post("/api/data", body, format="json")
-    assert response.status_code == 400 and "is not complete" in response.json()["input.src"][0]
-
-
 @pytest.mark.parametrize("file_temp", ["http://127.0.0.1:4200/api/flow_runs/filter", "http://2130706433:8000/api/user"])
 def test_internal_urls_are_refused_at_creation(user_client, upload_process, file_temp):
     """The pentest: upload-file fetched the Prefect API and our own API and stored the answers."""

@@ -1,4 +1,13 @@
-"""Where the program finds the files it was given."""
+"""Where the program finds the files it was given, and whether it may have them.
+
+An upload handle reaches a program only when it is its Data object's
+contributor's own complete upload, or a file one of their Data objects
+exported for a spawned child (``re-export`` hands out
+``export-<data id>-<hex>``): handles show in the inputs of shared Data
+objects, and nobody may read someone else's upload again under their own
+name. Any other handle is reported as a missing upload, so that whether it
+exists does not leak.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +16,12 @@ from pathlib import Path
 
 from django.conf import settings
 
+from resolwe_prefect.data.models import Data
+from resolwe_prefect.uploads.models import Upload
+from resolwe_prefect.uploads.storage import upload_path
+
 _URL_RE = re.compile(r"^(https?|ftp)://", re.IGNORECASE)
+EXPORT_HANDLE_RE = re.compile(r"^export-([0-9]{1,19})-[0-9a-f]{32}$")
 
 
 def import_roots() -> list[Path]:
@@ -15,14 +29,20 @@ def import_roots() -> list[Path]:
     return [Path(p).resolve() for p in settings.FLOW_LOCAL_IMPORT_ROOTS]
 
 
-def resolve_file_temp(file_temp: str) -> Path | str:
+def owns_handle(handle: str, owner_id: int) -> bool:
+    """Whether ``handle`` is a complete upload of ``owner_id`` or a file exported by one of their Data objects."""
+    if Upload.objects.filter(handle=handle, owner_id=owner_id, completed__isnull=False).exists():
+        return True
+    exported = EXPORT_HANDLE_RE.match(handle)
+    return bool(exported) and Data.objects.filter(pk=int(exported[1]), contributor_id=owner_id).exists()
+
+
+def resolve_file_temp(file_temp: str, owner_id: int) -> Path | str:
     """Map a ``file_temp`` to what the program reads: an upload handle becomes its file, a URL stays a URL.
 
     A local path is accepted only inside one of the configured import roots:
     programs must not be pointed at files on our side that nobody meant to share.
     """
-    from resolwe_prefect.uploads.storage import upload_path
-
     if _URL_RE.match(file_temp):
         return file_temp
     if file_temp.startswith(("/", "file://")):
@@ -33,6 +53,9 @@ def resolve_file_temp(file_temp: str) -> Path | str:
             f"Local path {file_temp!r} is not inside an import root (RESOLWE_PREFECT_IMPORT_ROOTS) or does not exist."
         )
     try:
-        return upload_path(file_temp)
+        path = upload_path(file_temp)
     except (ValueError, FileNotFoundError) as error:
         raise FileNotFoundError(f"Uploaded file {file_temp!r} does not exist: {error}") from error
+    if not owns_handle(file_temp, owner_id) or not path.is_file():
+        raise FileNotFoundError(f"Uploaded file {file_temp!r} does not exist.")
+    return path
