@@ -5,7 +5,7 @@ VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo up test unit e2e bench clean
+.PHONY: install demo up test unit lint e2e bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,13 @@ up: $(STAMP)
 	bash scripts/ensure-sandbox.sh
 	$(VENV)/bin/resolwe-prefect up
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check resolwe_prefect django_project tests bench
+	$(VENV)/bin/ruff format --check resolwe_prefect django_project tests bench
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+
+test: $(STAMP) lint
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-sandbox.sh
 	bash scripts/ensure-docker.sh

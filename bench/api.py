@@ -11,7 +11,7 @@ check. The requests go through the whole Django stack (middleware, session
 authentication, DRF) with the test ``Client`` after ``force_login``; no HTTP
 server, so the figures are the server's own time.
 
-Submission to Prefect is switched off (``RESOLWE_PREFECT_SUBMITTER=""``):
+Submission to Prefect is switched off (``lifecycle.register(None)``):
 the POST measures what the API does, not a flow run. Each row prints the
 median, min and max of ``--repeat`` timed requests (after one warm-up) and
 the SQL queries of one more, next to Resolwe 45.2 on the same operations.
@@ -58,13 +58,15 @@ def ensure_database(url: str) -> None:
 
 def setup_django(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
-    os.environ["RESOLWE_PREFECT_SUBMITTER"] = ""  # nothing reaches Prefect
     os.environ.setdefault("RESOLWE_PREFECT_HOME", tempfile.mkdtemp(prefix="resolwe-prefect-bench-api-"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "django_project.settings")
     sys.path.insert(0, str(HERE.parent))
     import django
 
     django.setup()
+    from resolwe_prefect.data import lifecycle
+
+    lifecycle.register(None)  # nothing reaches Prefect
     from django.test.utils import setup_test_environment
 
     setup_test_environment()  # lets the test Client's "testserver" host through ALLOWED_HOSTS

@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--backend", default="local", choices=["local", "docker"])
     args = parser.parse_args()
-    from resolwe_prefect.commands.demo import ApiClient
+    from resolwe_prefect.cli.demo import ApiClient
 
     home = Path(tempfile.mkdtemp(prefix="resolwe-prefect-bench-"))
     home.chmod(0o755)

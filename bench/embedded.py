@@ -31,7 +31,7 @@ from pathlib import Path
 
 import memory  # bench/memory.py: this directory is on sys.path when a bench script runs
 
-from resolwe_prefect.commands.demo import ApiClient
+from resolwe_prefect.cli.demo import ApiClient
 
 HERE = Path(__file__).resolve().parent
 

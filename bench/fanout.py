@@ -12,7 +12,7 @@ of the database (``bench_fanout_run``, cloned from a migrated template
    to WT (its background hand-over thread included);
 2. *resolve+submit*: the root turns OK and ``lifecycle.children_finished``
    runs, as at the end of the root's flow run, in front of the embedded
-   worker's real dispatcher (``execution.worker.DataWorker``, not serving):
+   worker's real dispatcher (``execution.worker.core.DataWorker``, not serving):
    the dependency check of all N children in a fixed number of queries,
    their hand-over to the worker, and the worker queueing each one (WT) in
    its work queue. A queued Data object gets its flow run when a slot frees,
@@ -113,9 +113,9 @@ def stub_prefect() -> None:
     """Replace only the Prefect calls of ``submit_data``; the rest of it (queries, updates) runs as is."""
     import uuid
 
-    from resolwe_prefect.execution import submit
+    from resolwe_prefect.execution.prefect_api import submit
 
-    submit.get_client = lambda **_kwargs: StubClient()
+    submit.sync_client = lambda: StubClient()
     submit._deployment_id = lambda _id=uuid.uuid4(): _id  # noqa: B008 - one id for every call
 
 
@@ -176,15 +176,15 @@ def queue_children(root_id: int) -> tuple[float, int, int]:
     from asgiref.sync import sync_to_async
 
     from resolwe_prefect.data import lifecycle
-    from resolwe_prefect.execution import submit
-    from resolwe_prefect.execution.deployments import queue_limits
-    from resolwe_prefect.execution.worker import DataWorker
+    from resolwe_prefect.execution.prefect_api.deployments import queue_limits
+    from resolwe_prefect.execution.worker.core import DataWorker
 
     async def run() -> tuple[float, int, int]:
         slots = {queue: limit for queue, (_priority, limit) in queue_limits().items()}
         worker = DataWorker("bench", uuid.uuid4(), slots=slots)
         worker._loop = asyncio.get_running_loop()
-        submit.set_local_executor(worker.hand_over)
+        previous = lifecycle.registered()
+        lifecycle.register(worker.hand_over)
         try:
             started = time.perf_counter()
             await sync_to_async(lifecycle.children_finished, thread_sensitive=False)(root_id)
@@ -192,7 +192,7 @@ def queue_children(root_id: int) -> tuple[float, int, int]:
             await worker.dispatch(list(worker._ready))
             elapsed = time.perf_counter() - started
         finally:
-            submit.set_local_executor(None)
+            lifecycle.register(*previous)
         queued = sum(len(q) for q in worker._waiting.values())
         kept = sys.getsizeof(worker._waiting_ids) + sum(sys.getsizeof(q) for q in worker._waiting.values())
         kept += sum(sys.getsizeof(i) for i in worker._waiting_ids)
@@ -213,7 +213,7 @@ def one(n: int, real: bool) -> dict:
     if real:
         import asyncio
 
-        from resolwe_prefect.execution.deployments import ensure_local_deployment
+        from resolwe_prefect.execution.worker.serve import ensure_local_deployment
 
         asyncio.run(ensure_local_deployment())  # PREFECT_API_URL came with this process's environment
     else:
@@ -241,7 +241,9 @@ def one(n: int, real: bool) -> dict:
 
     if real:  # the cost each queued object pays when it starts: one flow run created, through submit_data
         started = time.perf_counter()
-        lifecycle._submitter()(children)
+        from resolwe_prefect.execution.prefect_api.submit import submit_data
+
+        submit_data(children)
         result["resolve_submit"] = time.perf_counter() - started
         result["flow_runs"] = Data.objects.filter(pk__in=children, flow_run_id__isnull=False).count()
         return result
@@ -271,7 +273,7 @@ def one(n: int, real: bool) -> dict:
 
 def start_prefect(prefect_db: str) -> tuple[subprocess.Popen, str]:
     """A Prefect server of our own (no worker), and the Data flow's deployment on it."""
-    from resolwe_prefect.commands.stack import _start_prefect_server, wait_for_http
+    from resolwe_prefect.cli.stack import _start_prefect_server, wait_for_http
 
     home = Path(tempfile.mkdtemp(prefix="resolwe-prefect-bench-fanout-prefect-"))
     if prefect_db == "postgresql":
@@ -321,7 +323,7 @@ def main() -> None:
               f"RSS +{row['rss_peak_delta_mib']:.1f} MiB, dispatcher keeps {row['dispatcher_bytes'] / 1024:.0f} KiB", flush=True)  # fmt: skip
     results: dict = {"stub": rows}
     if args.real:
-        from resolwe_prefect.commands.stack import stop_process_group
+        from resolwe_prefect.cli.stack import stop_process_group
 
         server, api = start_prefect(args.prefect_db)
         try:

@@ -172,6 +172,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "resolwe_prefect.api.metadata.ResolweMetadata",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%f%z",
     "EXCEPTION_HANDLER": "resolwe_prefect.api.exceptions.exception_handler",
 }

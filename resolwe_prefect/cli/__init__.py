@@ -1,6 +1,10 @@
-"""Subcommands of the ``resolwe-prefect`` console script (besides ``manage``)."""
+"""The ``resolwe-prefect`` command line: ``manage``, ``up``, ``worker``, ``pools`` and ``demo``.
 
-from .demo import demo
-from .stack import pools, up, worker
+``main`` dispatches; ``stack`` starts the embedded stack (``up``) or its worker,
+``demo`` runs the example pipeline, ``prefect_server`` is Prefect's server
+command as ``up`` runs it.
+"""
 
-__all__ = ["demo", "pools", "up", "worker"]
+from .main import main
+
+__all__ = ["main"]

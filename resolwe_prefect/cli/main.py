@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 
 def _setup_django() -> None:
@@ -16,6 +17,13 @@ def _setup_django() -> None:
     import django
 
     django.setup()
+
+
+def _subcommands() -> dict[str, Callable[[list[str]], int]]:
+    from .demo import demo
+    from .stack import pools, up, worker
+
+    return {"demo": demo, "pools": pools, "up": up, "worker": worker}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,14 +40,8 @@ def main(argv: list[str] | None = None) -> int:
 
         execute_from_command_line(["resolwe-prefect manage", *rest])
         return 0
-    from resolwe_prefect import commands
-
-    handler = getattr(commands, command.replace("-", "_"), None)
+    handler = _subcommands().get(command.replace("-", "_"))
     if handler is None:
         print(f"resolwe-prefect: unknown command {command!r}", file=sys.stderr)
         return 2
     return int(handler(rest) or 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """The embedded Prefect server: ``prefect server start``, with SQLite writes that wait their turn.
 
-    python -m resolwe_prefect.commands.prefect_server server start --host 127.0.0.1 --port 4200
+    python -m resolwe_prefect.cli.prefect_server server start --host 127.0.0.1 --port 4200
 
 On SQLite, Prefect opens its write transactions ``DEFERRED`` unless the caller
 asks for a row lock. Creating a flow run reads the deployment and the flow

@@ -175,7 +175,7 @@ PREFECT_SERVER_DEFAULTS = {
 
 def prefect_server_command(port: int) -> list[str]:
     """``prefect server start`` as every local stack runs it: through ``prefect_server``, for its SQLite writes."""
-    return [sys.executable, "-m", "resolwe_prefect.commands.prefect_server", "server", "start",
+    return [sys.executable, "-m", "resolwe_prefect.cli.prefect_server", "server", "start",
             "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
 
 

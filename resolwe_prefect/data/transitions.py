@@ -13,10 +13,10 @@ is written only to the Data object bound to that flow run, so a stale run
     fail_on_inputs   RE, WT, PP, PR    ER     an input failed (Resolwe's "One or more inputs have status ERROR")
     bind             RE, WT            WT     unbound: the flow run of this attempt is recorded
     prepare          any               PP     bound to the flow run, or unbound and the run's key names this attempt
-    start            PP, PR            PR     bound to the flow run
-    progress         PP, PR            =      bound to the flow run
-    finish           RE, WT, PP, PR    OK/ER  bound to the flow run; written once
-    fail             RE, WT, PP, PR    ER     bound to the flow run; written once
+    start            not final         PR     bound to the flow run
+    progress         not final         =      bound to the flow run
+    finish           not final         OK/ER  bound to the flow run; written once
+    fail             not final         ER     bound to the flow run; written once
     reopen           OK, ER, DR        WT     bound to the flow run (an operator's retry of it)
 
 Every transition into a final status sends :data:`data_finished` once its

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.django_db
 def services(monkeypatch):
     services = pytest.importorskip("resolwe_prefect.data.services")
     try:
-        import resolwe_prefect.processes.fields  # noqa: F401  (the validator the service needs)
+        import resolwe_prefect.schema.fields  # noqa: F401  (the validator the service needs)
     except ImportError:
-        pytest.skip("resolwe_prefect.processes.fields is not written yet")
+        pytest.skip("resolwe_prefect.schema.fields is not written yet")
     monkeypatch.setattr(services.lifecycle, "request_processing", lambda ids: None, raising=False)
     return services
 

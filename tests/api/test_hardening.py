@@ -85,3 +85,10 @@ def test_allowed_hosts_default_to_loopback_and_the_bound_host(monkeypatch, envir
         monkeypatch.setenv(name, value)
     settings_module = importlib.import_module("django_project.settings")
     assert settings_module._allowed_hosts() == expected
+
+
+@pytest.mark.parametrize("path", ["/api/annotation_value", "/api/data", "/api/collection", "/api/entity"])
+def test_options_of_list_routes_is_not_a_500(admin_client, path):
+    """``OPTIONS`` describes a list route's bulk ``PUT`` without looking for an object it has not got."""
+    response = admin_client.options(path)
+    assert response.status_code == 200, response.content[:500]

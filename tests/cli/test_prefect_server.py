@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from resolwe_prefect.commands import prefect_server
+from resolwe_prefect.cli import prefect_server
 
 
 def _other_writer_is_locked_out(path: Path) -> bool:

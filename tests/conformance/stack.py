@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 
-from resolwe_prefect.commands.stack import prefect_server_command, stop_process_group, wait_for_http
+from resolwe_prefect.cli.stack import prefect_server_command, stop_process_group, wait_for_http
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent

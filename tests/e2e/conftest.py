@@ -27,7 +27,7 @@ import psycopg
 import pytest
 import requests
 
-from resolwe_prefect.commands.demo import ApiClient
+from resolwe_prefect.cli.demo import ApiClient
 
 ADMIN_PASSWORD = "e2e-admin-password"
 PROCESSES = Path(__file__).parent / "processes"

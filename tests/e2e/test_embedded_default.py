@@ -3,7 +3,7 @@
 The rest of ``tests/e2e`` runs on PostgreSQL; these tests make sure the
 README's first command works where nothing is set up, and that the Prefect
 server's SQLite writes queue instead of failing (see
-``resolwe_prefect/commands/prefect_server.py``).
+``resolwe_prefect/cli/prefect_server.py``).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def test_demo_command_runs_from_a_clone_in_a_private_home():
         assert (state / "db.sqlite3").is_file()
         assert (state / "prefect" / "prefect.db").is_file()
         assert state.stat().st_mode & 0o077 == 0
-        for name in ("db.sqlite3", "secret-key", "prefect-auth", "admin-password", "api.log", "worker.log"):
+        for name in ("db.sqlite3", "secret-key", "prefect-auth", "api.log", "worker.log"):
             assert (state / name).stat().st_mode & 0o077 == 0, f"{name} is readable by others"
 
 
@@ -77,7 +77,7 @@ def test_dependent_objects_on_sqlite_never_hit_a_locked_database():
     on a busy SQLite server failed with a 503 and were retried after 2 s.
     """
     with running_stack("sqlite", sqlite=True, extra_env={"PREFECT_API_LOG_RETRYABLE_ERRORS": "true"}) as running:
-        from resolwe_prefect.commands.demo import ApiClient
+        from resolwe_prefect.cli.demo import ApiClient
 
         client = ApiClient(running.info["api"], "admin", ADMIN_PASSWORD)
         chain = [client.create_data("e2e-echo", {"text": "head"})["id"]]

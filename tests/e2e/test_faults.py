@@ -27,7 +27,7 @@ import psycopg
 import pytest
 import requests
 
-from resolwe_prefect.commands.demo import ApiClient
+from resolwe_prefect.cli.demo import ApiClient
 from tests.e2e.conftest import ADMIN_PASSWORD, PROCESSES, running_stack
 
 pytestmark = pytest.mark.e2e

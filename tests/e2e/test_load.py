@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from resolwe_prefect.commands.demo import ApiClient
+from resolwe_prefect.cli.demo import ApiClient
 from tests.e2e.conftest import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.e2e

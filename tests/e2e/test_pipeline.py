@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from resolwe_prefect.commands.demo import run_pipeline
+from resolwe_prefect.cli.demo import run_pipeline
 
 pytestmark = pytest.mark.e2e
 

@@ -136,16 +136,20 @@ def test_flow_run_page_shows_the_run_its_state_and_its_artifacts(stack, browser:
     ui = stack.prefect_ui
     progress_key, outputs_key = f"data-{data['id']}-progress", f"data-{data['id']}-outputs"
 
-    # The embedded server wants its basic auth: the UI asks for it first, and the operator logs in.
+    # The embedded server wants its basic auth: without it the UI shows nothing of the run, and the
+    # operator logs in once (the UI keeps the password in the browser's local storage).
     assert final["flow_run_url"] == f"{ui}/runs/flow-run/{flow_run_id}"
     browser.get(final["flow_run_url"])
+    _wait_for(browser, _text_showing(_body_text, lambda text: "Authentication failed" in text),
+              "the UI refusing an operator who has not logged in", "prefect-ui-unauthenticated.png")  # fmt: skip
+    assert flow_run["name"] not in _body_text(browser)
+    browser.get(f"{ui}/login")
     password = _wait_for(
         browser,
         lambda driver: next(iter(driver.find_elements(By.CSS_SELECTOR, "input[type='password']")), False),
         "the Prefect UI's login form",
         "prefect-ui-login.png",
     )
-    assert flow_run["name"] not in _body_text(browser)
     password.send_keys(stack.env["PREFECT_API_AUTH_STRING"] + Keys.ENTER)
     _wait_for(
         browser, lambda driver: "/login" not in driver.current_url, "the login to finish", "prefect-ui-logged-in.png"

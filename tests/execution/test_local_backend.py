@@ -216,3 +216,13 @@ def test_without_sandbox_programs_run_on_host_paths(settings, tmp_path):
     data = job(tmp_path, "pwd")
     rc, _message, lines = run(data)
     assert rc == 0 and lines[-1].strip() == str(data.data_dir)
+
+
+def test_site_read_only_paths_are_visible_even_under_tmp(settings, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "tool.txt").write_text("from the site\n")
+    settings.FLOW_EXECUTOR = {**settings.FLOW_EXECUTOR, "SANDBOX_READ_ONLY_PATHS": [str(shared)]}
+    script = f"cat {shared}/tool.txt; echo x > {shared}/new || echo read-only; touch /tmp/mine && echo tmp-writable"
+    rc, _message, lines = run(job(tmp_path, script))
+    assert lines[0] == "from the site\n" and "read-only\n" in lines and "tmp-writable\n" in lines

@@ -62,10 +62,9 @@ def require(tool: str, package: str) -> str:
     return path
 
 
-def _system_mounts() -> list[str]:
-    extra = [str(p) for p in settings.FLOW_EXECUTOR.get("SANDBOX_READ_ONLY_PATHS") or []]
+def _read_only_mounts(paths: list[str]) -> list[str]:
     arguments: list[str] = []
-    for path in (*SYSTEM_PATHS, *extra):
+    for path in paths:
         host = Path(path)
         if host.is_symlink():
             arguments += ["--symlink", os.readlink(host), path]
@@ -95,9 +94,16 @@ def bwrap_command(
     command = [require("bwrap", "bubblewrap")]
     command += ["--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try", "--unshare-net", "--hostname", "resolwe"]  # fmt: skip
-    command += _system_mounts()
+    command += _read_only_mounts(list(SYSTEM_PATHS))
     command += ["--ro-bind", str(passwd), "/etc/passwd", "--ro-bind", str(group), "/etc/group"]
     command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    # After /tmp: a site's extra paths may lie under it (or under anything mounted above), and the
+    # directories leading to them must let the program through (bubblewrap would make them 0700).
+    extra = [str(p) for p in settings.FLOW_EXECUTOR.get("SANDBOX_READ_ONLY_PATHS") or []]
+    for path in extra:
+        for parent in reversed(Path(path).parents[:-1]):
+            command += ["--perms", "0755", "--dir", str(parent)]
+    command += _read_only_mounts(extra)
     # bubblewrap makes the parents of mount points 0700: make ours traversable first.
     for directory in ("/opt", "/opt/resolwe", "/inputs"):
         command += ["--perms", "0755", "--dir", directory]

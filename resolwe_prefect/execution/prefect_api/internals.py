@@ -3,7 +3,7 @@
 Two changes to Prefect's behaviour reach below its public API: the embedded
 worker shares one flow-run suspension observer between all its flow runs
 (``worker.suspension``), and the local Prefect server on SQLite takes the
-write lock at ``BEGIN`` (``commands.prefect_server``). Everything either
+write lock at ``BEGIN`` (``cli.prefect_server``). Everything either
 needs is fetched here by :func:`internal`, so that a Prefect release that
 moves one of them fails loudly, with its name, instead of quietly running
 Prefect's default; ``tests/execution/test_prefect_internals.py`` checks every
@@ -23,7 +23,7 @@ INTERNALS: dict[str, tuple[str, str]] = {
     "FlowRunSuspendingObserver": ("prefect._internal.observers", "FlowRunSuspendingObserver"),
     # ... which reports a suspension the way the engine's observer does.
     "mark_flow_run_suspension_requested": ("prefect._flow_run_suspension", "mark_flow_run_suspension_requested"),
-    # commands.prefect_server: SQLite's transaction factory, wrapped to open IMMEDIATE transactions.
+    # cli.prefect_server: SQLite's transaction factory, wrapped to open IMMEDIATE transactions.
     "AioSqliteConfiguration": ("prefect.server.database.configurations", "AioSqliteConfiguration"),
 }
 
