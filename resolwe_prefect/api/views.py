@@ -6,6 +6,8 @@ adds that and composes these mixins into ``ResolweViewSetMixin``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -23,8 +25,13 @@ from .serializers import SlugExistsSerializer
 #: The oldest resdk this server is known to work with.
 RESDK_MINIMAL_SUPPORTED_VERSION = "22.0.0"
 
+if TYPE_CHECKING:  # the mixins are used on DRF's generic views; the type checker should know it
+    from rest_framework.generics import GenericAPIView as ViewSetBase
+else:
+    ViewSetBase = object
 
-class FilteringMixin:
+
+class FilteringMixin(ViewSetBase):
     """Resolwe's filters (unknown parameters refused) and ordering (unknown fields refused)."""
 
     filter_backends = [DjangoFilterBackend, ResolweOrderingFilter]
@@ -42,14 +49,14 @@ class FilteringMixin:
         return super().filter_queryset(queryset)
 
 
-class ProjectionMixin:
+class ProjectionMixin(ViewSetBase):
     """``?fields=id,entity__name``: GET answers with only the named keys (resolwe/rest/projection.py)."""
 
     def projection(self) -> Projection | None:
         """This request's ``fields=`` tree; ``None`` when every field is returned."""
         return parse_fields(self.request.query_params.get("fields")) if hasattr(self, "request") else None
 
-    def get_serializer(self, *args, **kwargs) -> BaseSerializer:
+    def get_serializer(self, *args: Any, **kwargs: Any) -> BaseSerializer:
         """Drop top-level fields that ``fields=`` excludes, so they are not even computed."""
         serializer = super().get_serializer(*args, **kwargs)
         tree = self.projection()
@@ -60,12 +67,12 @@ class ProjectionMixin:
                     target.fields.pop(name)
         return serializer
 
-    def paginate_queryset(self, queryset: QuerySet) -> list | None:
+    def paginate_queryset(self, queryset: QuerySet) -> list[Any] | None:
         page = super().paginate_queryset(queryset)
         self._paginated = page is not None
         return page
 
-    def finalize_response(self, request: Request, response: Response, *args, **kwargs) -> Response:
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         tree = self.projection() if request.method == "GET" else None
         if tree and isinstance(response, Response) and 200 <= response.status_code < 300:
             data = response.data
@@ -76,7 +83,7 @@ class ProjectionMixin:
         return super().finalize_response(request, response, *args, **kwargs)
 
 
-class BaseQuerysetMixin:
+class BaseQuerysetMixin(ViewSetBase):
     """``base_queryset``: what the serializer reads, loaded up front, for reads and for answers to writes.
 
     A written object is read again through it, so that annotations (counts,
@@ -106,7 +113,7 @@ class BaseQuerysetMixin:
         serializer.instance = self.base_queryset().get(pk=serializer.instance.pk)
 
 
-class ContributorMixin:
+class ContributorMixin(ViewSetBase):
     """An object created over the API belongs to the caller: they are its ``contributor``."""
 
     def perform_create(self, serializer: BaseSerializer) -> None:
@@ -129,11 +136,15 @@ class UnchangedPatchMixin(mixins.UpdateModelMixin):
         return super().partial_update(request, *args, **kwargs)
 
 
-class SlugExistsMixin:
+class SlugExistsMixin(ViewSetBase):
     """``GET …/slug_exists?name=``: whether a slug is taken among the objects the caller can see.
 
     Visibility is the viewset's ``filter_for_user`` (``permissions.views``).
     """
+
+    if TYPE_CHECKING:
+
+        def filter_for_user(self, queryset: QuerySet) -> QuerySet: ...
 
     @extend_schema(
         parameters=[OpenApiParameter("name", OpenApiTypes.STR, required=True, description="The slug to look for.")],

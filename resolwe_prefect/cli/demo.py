@@ -50,7 +50,7 @@ class ApiClient:
             f"{self.base_url}/rest-auth/login/", data={"email": username, "password": password}, timeout=60
         )
         response.raise_for_status()
-        self.session.headers["X-CSRFToken"] = self.session.cookies["csrftoken"]
+        self.session.headers["X-CSRFToken"] = self.session.cookies["csrftoken"] or ""
         self.session.headers["Referer"] = self.base_url
 
     def upload(self, path: Path) -> dict:

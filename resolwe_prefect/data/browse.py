@@ -70,15 +70,15 @@ def _md5(handle: BinaryIO) -> str:
     return digest.hexdigest()
 
 
-def _listing(root: Path, directory: Path) -> list[dict]:
+def _listing(root: Path, directory: Path) -> list[dict[str, object]]:
     """An nginx-autoindex-style listing with ``md5`` (resdk verifies downloads with it).
 
     Size and md5 come from the file as opened below ``root``; an entry that
     cannot be opened that way (it changed meanwhile) is left out.
     """
-    entries = []
+    entries: list[dict[str, object]] = []
     for entry in safepath.list_dir(root, directory):
-        item = {"name": entry.name, "mtime": formatdate(entry.mtime, usegmt=True)}
+        item: dict[str, object] = {"name": entry.name, "mtime": formatdate(entry.mtime, usegmt=True)}
         if entry.kind == safepath.DIR:
             item["type"] = "directory"
         else:
@@ -115,6 +115,8 @@ class DataBrowseView(APIView):
         if target is None and not path.strip("/"):
             return JsonResponse([], safe=False)  # nothing stored yet
         what = safepath.kind(root, target) if target is not None else None
+        if target is None:
+            raise Http404("File not found.")
         if what == safepath.DIR:
             try:
                 return JsonResponse(_listing(root, target), safe=False)

@@ -22,7 +22,7 @@ class DataStatus(models.TextChoices):
     DIRTY = "DR", "Dirty"
 
 
-STATUS_ORDER = [s.value for s in DataStatus]
+STATUS_ORDER = [value for value, _label in DataStatus.choices]
 FINAL_STATUSES = frozenset({DataStatus.DONE, DataStatus.ERROR, DataStatus.DIRTY})
 ACTIVE_STATUSES = frozenset({DataStatus.RESOLVING, DataStatus.WAITING, DataStatus.PREPARING, DataStatus.PROCESSING})
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow
+from prefect.client.schemas.objects import FlowRun
 from prefect.context import FlowRunContext
 from prefect.states import Cancelled, Failed
 
@@ -36,6 +37,14 @@ from resolwe_prefect.execution.run.steps import (  # noqa: E402
 FLOW_NAME = "resolwe-data"
 
 
+def _this_flow_run() -> FlowRun:
+    """The flow run whose flow is running now (a flow always runs inside its flow-run context)."""
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        raise RuntimeError("A Data flow runs only as a Prefect flow run.")
+    return context.flow_run
+
+
 @flow(
     name=FLOW_NAME,
     description="Process one Resolwe Data object: stage its inputs, render and run its program, collect its outputs.",
@@ -46,7 +55,7 @@ FLOW_NAME = "resolwe-data"
 )
 async def process_data(data_id: int) -> Any:
     """Process Data ``data_id``; the run ends Failed exactly when the Data object ends in ER."""
-    return await _process(data_id, FlowRunContext.get().flow_run)
+    return await _process(data_id, _this_flow_run())
 
 
 @flow(
@@ -60,11 +69,10 @@ async def process_data(data_id: int) -> Any:
 )
 async def launch_process(inputs: dict[str, Any], name: str | None = None) -> Any:
     """One run of a process's launch deployment; the form's fields arrive as ``inputs``."""
-    flow_run = FlowRunContext.get().flow_run
+    flow_run = _this_flow_run()
+    deployment_id = str(flow_run.deployment_id) if flow_run.deployment_id else None
     try:
-        data_id = await create_data_for_run(
-            str(flow_run.id), flow_run.deployment_id and str(flow_run.deployment_id), list(flow_run.tags), inputs, name
-        )
+        data_id = await create_data_for_run(str(flow_run.id), deployment_id, list(flow_run.tags), inputs, name)
     except LaunchError as error:
         return Failed(message=str(error))
     if not await wait_for_inputs(data_id):

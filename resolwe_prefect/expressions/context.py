@@ -36,6 +36,8 @@ class HydratedPath(str):
     """
 
     __slots__ = ("data_id", "file_name")
+    data_id: int
+    file_name: str
 
     def __new__(cls, path: str, data_id: int, file_name: str) -> HydratedPath:
         """Create the path string and attach its origin."""

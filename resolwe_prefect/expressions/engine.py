@@ -50,7 +50,8 @@ class NestedUndefined(jinja2.Undefined):
     def __str__(self) -> str:
         return ""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> NestedUndefined:
+    # Jinja declares these as its failing method (``-> Never``); here they yield undefined on purpose.
+    def __call__(self, *args: Any, **kwargs: Any) -> NestedUndefined:  # type: ignore[override]
         return NestedUndefined()
 
     def __getattr__(self, name: str) -> NestedUndefined:
@@ -60,7 +61,7 @@ class NestedUndefined(jinja2.Undefined):
             raise AttributeError(name)
         return NestedUndefined()
 
-    def __getitem__(self, key: Any) -> NestedUndefined:
+    def __getitem__(self, key: Any) -> NestedUndefined:  # type: ignore[override]
         return NestedUndefined()
 
 

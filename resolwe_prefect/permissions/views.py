@@ -8,6 +8,8 @@ mixins of ``resolwe_prefect.api.views``; every Resolwe resource builds on it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -18,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from resolwe_prefect.api.views import BaseQuerysetMixin, ContributorMixin, FilteringMixin, ProjectionMixin
+from resolwe_prefect.api.views import BaseQuerysetMixin, ContributorMixin, FilteringMixin, ProjectionMixin, ViewSetBase
 
 from . import services
 from .api import ResolwePermissions
@@ -26,7 +28,7 @@ from .models import Permission, PermissionObject
 from .payload import apply_payload
 
 
-class ObjectPermissionsMixin:
+class ObjectPermissionsMixin(ViewSetBase):
     """Objects the caller may not view are not there (404); a lower level than a request needs is 403."""
 
     permission_classes = [ResolwePermissions]
@@ -35,10 +37,11 @@ class ObjectPermissionsMixin:
     #: Left unset, it is ``permission_group`` for a ``PermissionObject``.
     permission_field: str | None
 
-    def __init_subclass__(cls, **kwargs) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "permission_field" not in cls.__dict__ and getattr(cls, "queryset", None) is not None:
-            cls.permission_field = "permission_group" if issubclass(cls.queryset.model, PermissionObject) else None
+        queryset = getattr(cls, "queryset", None)
+        if "permission_field" not in cls.__dict__ and queryset is not None:
+            cls.permission_field = "permission_group" if issubclass(queryset.model, PermissionObject) else None
 
     def filter_for_user(self, queryset: QuerySet) -> QuerySet:
         """Objects the caller may view (VIEW held by them, their groups or public)."""
@@ -51,13 +54,19 @@ class ObjectPermissionsMixin:
         return self.filter_for_user(super().get_queryset())
 
 
-class CallerPermissionsMixin:
+class CallerPermissionsMixin(ViewSetBase):
     """Reads load the caller's permission rows for the whole page, for ``current_user_permissions``.
 
     Only where ``permission_field`` is the object's own ``permission_group``
     (``ObjectPermissionsMixin``), and not when ``fields=`` leaves the key out
     (``ProjectionMixin``).
     """
+
+    permission_field: str | None
+
+    if TYPE_CHECKING:
+
+        def projection(self) -> Any: ...
 
     def get_queryset(self) -> QuerySet:
         return self.with_caller_permissions(super().get_queryset())
@@ -72,12 +81,14 @@ class CallerPermissionsMixin:
         return services.prefetch_caller_permissions(queryset, self.request.user)
 
 
-class PermissionGroupOnCreateMixin:
+class PermissionGroupOnCreateMixin(ViewSetBase):
     """A new object is placed in a permission group once it is saved.
 
     Inside a container it shares the container's group; a top-level object
     gets its own, with the contributor as owner.
     """
+
+    permission_field: str | None
 
     def perform_create(self, serializer: BaseSerializer) -> None:
         super().perform_create(serializer)
@@ -85,7 +96,7 @@ class PermissionGroupOnCreateMixin:
             services.on_created(serializer.instance)
 
 
-class PermissionsActionMixin:
+class PermissionsActionMixin(ViewSetBase):
     """``GET|POST /api/<model>/<id>/permissions`` in Resolwe's list format."""
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)

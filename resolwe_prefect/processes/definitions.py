@@ -269,6 +269,7 @@ def _explain(error: Any, path: deque) -> list[tuple[deque, str]]:
     field = error.instance
     if error.validator != "oneOf" or not isinstance(field, dict) or not error.context:
         return [(path, error.message)]
+    branch: int | None
     if "group" in field:
         branch = 0
     elif "type" not in field:
@@ -292,8 +293,10 @@ def _format_path(instance: Any, path: Iterable) -> str:
         child = node[key] if isinstance(node, (dict, list)) else None
         if isinstance(key, int):
             name = child.get("name") if isinstance(child, dict) else None
-            valid = isinstance(name, str) and re.fullmatch(r"[a-zA-Z][a-zA-Z0-9_]*", name)
-            text = join_path(text, name) if valid else f"{text}[{key}]"
+            if isinstance(name, str) and re.fullmatch(r"[a-zA-Z][a-zA-Z0-9_]*", name):
+                text = join_path(text, name)
+            else:
+                text = f"{text}[{key}]"
         elif key != "group" or not isinstance(child, list):
             text = join_path(text, str(key))
         node = child

@@ -75,6 +75,8 @@ class RelationSerializer(DescriptorSerializerMixin, BaseResolweSerializer):
     def validate(self, attrs: dict) -> dict:
         """Relations group samples of one collection, so every partition's entity must be in it."""
         collection = attrs.get("collection", getattr(self.instance, "collection", None))
+        if collection is None:  # required on create; the field's own error says so
+            return attrs
         if "partitions" in attrs:
             entities = [partition["entity"] for partition in attrs["partitions"]]
         elif "collection" in attrs and self.instance is not None:

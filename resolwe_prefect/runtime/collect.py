@@ -147,8 +147,8 @@ def collect_outputs(
         value = obj[kind]
         rel = _relative(data_dir, value)
         path = data_dir / rel if rel is not None else None
-        ok = path is not None and safepath.kind(data_dir, path) == (safepath.FILE if kind == "file" else safepath.DIR)
-        if not ok:
+        wanted = safepath.FILE if kind == "file" else safepath.DIR
+        if rel is None or path is None or safepath.kind(data_dir, path) != wanted:
             what = "a missing file" if kind == "file" else "a missing directory"
             error(f"Output '{key}' set to {what}: '{value}'.")
             return
@@ -157,11 +157,10 @@ def collect_outputs(
         missing_refs: list[str] = []
         for ref in refs if isinstance(refs, list) else []:
             ref_rel = _relative(data_dir, ref)
-            ref_path = data_dir / ref_rel if ref_rel is not None else None
-            if ref_path is None or safepath.kind(data_dir, ref_path) is None:
+            if ref_rel is None or safepath.kind(data_dir, data_dir / ref_rel) is None:
                 missing_refs.append(str(ref))
             else:
-                ref_paths.append(ref_path)
+                ref_paths.append(data_dir / ref_rel)
                 referenced.add(ref_rel)
         if missing_refs:
             error(f"Output '{key}' set to missing references: '{', '.join(missing_refs)}'.")

@@ -186,7 +186,7 @@ def list_dir(root: StrPath, directory: StrPath) -> list[Entry]:
                     if stat.S_ISLNK(info.st_mode):
                         target = contain(root, where / item.name)
                         what = kind(root, target) if target is not None else None
-                        if what is not None:
+                        if target is not None and what is not None:
                             entries.append(Entry(item.name, what, target, os.stat(target).st_mtime))
                         continue
                 except OSError:  # removed meanwhile

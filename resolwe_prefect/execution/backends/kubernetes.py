@@ -239,7 +239,7 @@ class KubernetesBackend:
         # API objects; without it they are kubernetes_asyncio's, from the in-cluster
         # config or the kubeconfig. Tests pass fakes.
         self._api_factory = api_factory
-        self._configuration = None
+        self._configuration: Any = None
 
     # --- paths (as the Docker backend) -------------------------------------------------------
 

@@ -121,7 +121,7 @@ def spawn_children(plan: RunPlan, requests: list[dict[str, Any]], exported: dict
     try:
         with transaction.atomic():
             for request in requests:
-                slug = request.get("process")
+                slug = str(request.get("process") or "")
                 process = Process.objects.filter(slug=slug, is_active=True).order_by("-version").first()
                 if process is None:
                     raise ChildError(f"Process '{slug}' does not exist.")

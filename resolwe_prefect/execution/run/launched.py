@@ -77,7 +77,7 @@ async def create_data_for_run(
     get_run_logger().info("Data %s created for this flow run, owned by %s", data_id, settings.LAUNCH_SERVICE_USER)
     run_name, data_tags = await sync_to_async(_name_and_tags, thread_sensitive=False)(data_id)
     async with get_client() as client:  # the UI then names the run like any other Data flow run
-        await client.update_flow_run(flow_run_id, name=run_name, tags=sorted({*tags, *data_tags, "launched"}))
+        await client.update_flow_run(UUID(flow_run_id), name=run_name, tags=sorted({*tags, *data_tags, "launched"}))
     return data_id
 
 

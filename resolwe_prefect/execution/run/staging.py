@@ -34,7 +34,9 @@ def owns_handle(handle: str, owner_id: int) -> bool:
     if Upload.objects.filter(handle=handle, owner_id=owner_id, completed__isnull=False).exists():
         return True
     exported = EXPORT_HANDLE_RE.match(handle)
-    return bool(exported) and Data.objects.filter(pk=int(exported[1]), contributor_id=owner_id).exists()
+    if exported is None:
+        return False
+    return Data.objects.filter(pk=int(exported[1]), contributor_id=owner_id).exists()
 
 
 def resolve_file_temp(file_temp: str, owner_id: int) -> Path | str:

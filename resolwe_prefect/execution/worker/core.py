@@ -23,7 +23,7 @@ from uuid import UUID
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.objects import State, StateType
 from prefect.client.schemas.responses import SetStateStatus
 from prefect.context import AsyncClientContext, SyncClientContext
 from prefect.flow_engine import run_flow_async
@@ -216,5 +216,5 @@ class DataWorker(WaitingQueue, EventReconciler, Sweep, OrphanRecovery, LaunchDep
             current = (await client.read_flow_run(flow_run_id)).state
             if current is not None and current.type in FINAL_TYPES:
                 return
-            state = Completed(message=message) if status == DataStatus.DONE else Crashed(message=message)
+            state: State[Any] = Completed(message=message) if status == DataStatus.DONE else Crashed(message=message)
             await client.set_flow_run_state(flow_run_id, state, force=True)

@@ -24,7 +24,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterState,
     FlowRunFilterStateType,
 )
-from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.objects import State, StateType
 from prefect.states import Cancelled, Completed, Crashed, Failed, Scheduled
 
 from resolwe_prefect.data.layout import runtime_dir
@@ -105,6 +105,7 @@ class OrphanRecovery(WorkerState):
         data_id = data[0] if data is not None else (run.parameters or {}).get("data_id")
         if isinstance(data_id, int):
             await asyncio.to_thread(abandon_program, data_id, str(runtime_dir(data_id)))
+        state: State[Any]
         if current.type == StateType.CANCELLING:
             await self._record_cancelled(run.id)
             state = Cancelled(message=CANCELLED_MESSAGE)

@@ -20,14 +20,14 @@ async def ensure_local_deployment() -> UUID:
     """Register the Data flow's deployment on the embedded worker's pool and return its id."""
     await ensure_work_pool(settings.PREFECT_WORK_POOL)
     _flow_name, name = deployment_name()
-    deployment = await process_data.to_deployment(
+    deployment = await process_data.ato_deployment(
         name=name,
         work_pool_name=settings.PREFECT_WORK_POOL,
         description="Each flow run processes one Resolwe Data object.",
         tags=["resolwe"],
     )
     deployment.entrypoint = ENTRYPOINT
-    return await deployment.apply()
+    return await deployment.aapply()
 
 
 async def serve() -> None:

@@ -80,7 +80,8 @@ class Sweep(WorkerState):
             runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=to_read)))
         for run in runs:
             if run.state and run.state.type in FINAL_TYPES and run.id in in_flight:
-                await sync_to_async(apply_state, thread_sensitive=False)(run.id, run.state.name, run.state.message)
+                name, message = run.state.name or run.state.type.value.title(), run.state.message or None
+                await sync_to_async(apply_state, thread_sensitive=False)(run.id, name, message)
             elif (
                 run.state
                 and run.state.type == StateType.CANCELLING
