@@ -7,6 +7,8 @@ class DataConfig(AppConfig):
     verbose_name = "Data"
 
     def ready(self) -> None:
-        from . import lifecycle
+        from . import deletion, duplication, lifecycle
 
         lifecycle.connect()
+        deletion.connect()  # the Data of deleted collections and entities goes with them
+        duplication.connect()  # and is copied into the copies of duplicated ones

@@ -7,6 +7,7 @@ refusal is a ``DataError``, which the API's exception handler answers.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from rest_framework import mixins, permissions, status, viewsets
@@ -18,15 +19,19 @@ from rest_framework.response import Response
 from resolwe_prefect.api.fields import parse_pk
 from resolwe_prefect.api.views import UnchangedPatchMixin
 from resolwe_prefect.descriptors.models import DescriptorSchema
+from resolwe_prefect.entities.actions import MoveToCollectionMixin
 from resolwe_prefect.entities.models import Collection, Entity
 from resolwe_prefect.entities.views import annotate_collections
 from resolwe_prefect.permissions import services as permission_services
 from resolwe_prefect.permissions.views import PermissionsActionMixin, ResolweViewSetMixin
-from resolwe_prefect.tasks.actions import BackgroundActionsMixin, MoveToCollectionMixin
+from resolwe_prefect.tasks.actions import BackgroundActionsMixin
 
 from . import services
+from .deletion import delete_data
+from .duplication import duplicate_data
 from .filters import DataFilter
 from .models import Data, Storage
+from .moving import MoveError, check_data_movable, move_data
 from .serializers import DataSerializer, StorageSerializer
 
 
@@ -103,7 +108,19 @@ class DataViewSet(
         "contributor__first_name", "contributor__last_name", "process__name", "process__type", "entity__name",
     ]  # fmt: skip
     ordering = ["-created"]
-    task_kind = "data"  # delete, duplicate, bulk_delete and move_to_collection run as background tasks
+    # delete, duplicate, bulk_delete and move_to_collection run as background tasks
+    task_objects = "data objects"
+    delete_operation = staticmethod(delete_data)
+    duplicate_operation = staticmethod(duplicate_data)
+    duplicate_options = ("inherit_collection", "inherit_entity")
+    move_operation = staticmethod(move_data)
+
+    def check_movable(self, ids: list[int], collection_id: int) -> None:
+        """Data in an entity moves only with it: 400 ``{"error": ...}``, as Resolwe's model-level refusal."""
+        try:
+            check_data_movable(ids, collection_id)
+        except MoveError as error:
+            raise DjangoValidationError(str(error)) from error
 
     def base_queryset(self) -> QuerySet:
         return Data.objects.select_related(

@@ -14,6 +14,7 @@ from resolwe_prefect.descriptors.serializers import DescriptorSerializerMixin
 from resolwe_prefect.permissions.api import require_edit
 from resolwe_prefect.permissions.serializers import CurrentUserPermissionsMixin
 from resolwe_prefect.permissions.services import join_container
+from resolwe_prefect.tasks.serializers import IdsSerializer
 
 from .models import Collection, Entity
 
@@ -95,3 +96,9 @@ class NestedEntitySerializer(BaseResolweSerializer):
             "descriptor_dirty", "created", "modified", "duplicated",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class MoveToCollectionSerializer(IdsSerializer):
+    """``{"ids": [...], "destination_collection": <id>}``."""
+
+    destination_collection = serializers.IntegerField(min_value=1)

@@ -19,7 +19,7 @@ FINAL_TASK_STATUSES = frozenset({TaskStatus.DONE, TaskStatus.ERROR})
 
 
 class BackgroundTask(models.Model):
-    """One long operation started by a user: duplicate, delete or move.
+    """One long operation started by a user (duplicate, delete or move), run by ``runner``.
 
     ``output`` is whatever the operation returns (a list of new ids for
     duplicate, ``"Task completed."`` otherwise) or, on ER, the error message.

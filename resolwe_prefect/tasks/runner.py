@@ -29,6 +29,9 @@ from .models import BackgroundTask, TaskStatus
 
 logger = logging.getLogger(__name__)
 
+#: The output of an operation that has nothing else to report (Resolwe's delete and move).
+COMPLETED = "Task completed."
+
 _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="resolwe-task")
 _pending: set[Future] = set()
 _pending_lock = threading.Lock()

@@ -31,11 +31,7 @@ class IdsSerializer(serializers.Serializer):
 class DuplicateSerializer(IdsSerializer):
     """``{"ids": [...]}`` plus Resolwe's optional ``inherit_collection`` / ``inherit_entity``."""
 
+    # One body for every ``duplicate``, as in Resolwe; a viewset passes on the
+    # options its operation takes (``DuplicateMixin.duplicate_options``).
     inherit_collection = serializers.BooleanField(required=False, default=False)
     inherit_entity = serializers.BooleanField(required=False, default=False)
-
-
-class MoveToCollectionSerializer(IdsSerializer):
-    """``{"ids": [...], "destination_collection": <id>}``."""
-
-    destination_collection = serializers.IntegerField(min_value=1)

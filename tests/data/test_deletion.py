@@ -1,11 +1,11 @@
-"""``DELETE /api/<x>/<id>`` and ``POST /api/<x>/bulk_delete``: 200 + task, contents and files removed."""
+"""``DELETE /api/data/<id>`` and ``POST /api/<x>/bulk_delete``: 200 + task, rows, storages and files removed."""
 
 from __future__ import annotations
 
 import pytest
 
 from resolwe_prefect.data.models import Data, DataDependency, Storage
-from resolwe_prefect.entities.models import Collection, Entity
+from resolwe_prefect.entities.models import Collection
 from resolwe_prefect.permissions import services as permissions
 from resolwe_prefect.permissions.models import Permission
 from resolwe_prefect.tasks.models import TaskStatus
@@ -32,37 +32,6 @@ def test_delete_data_removes_row_storage_and_directory(user_client, make_finishe
     assert (data_root / str(child.pk) / "out.txt").exists()  # only the deleted object's files go
     assert DataDependency.objects.get(child=child).parent_id is None
     assert user_client.get(f"/api/task/{task.pk}").json()["output"] == "Task completed."
-
-
-def test_delete_collection_takes_entities_data_and_files(
-    user_client, make_collection, make_entity, make_finished, run, data_root
-):
-    collection = make_collection()
-    entity = make_entity(collection=collection)
-    in_entity = make_finished(collection=collection, entity=entity)
-    loose = make_finished(collection=collection)
-    other = make_finished()
-    with run():
-        response = user_client.delete(f"/api/collection/{collection.pk}")
-    assert task_of(response).status == TaskStatus.DONE
-    assert not Collection.objects.filter(pk=collection.pk).exists()
-    assert not Entity.objects.filter(pk=entity.pk).exists()
-    assert not Data.objects.filter(pk__in=[in_entity.pk, loose.pk]).exists()
-    assert sorted(p.name for p in data_root.iterdir()) == [str(other.pk)]
-
-
-@pytest.mark.parametrize("model", ["entity", "sample"])
-def test_delete_entity_takes_its_data(user_client, model, make_collection, make_entity, make_finished, run, data_root):
-    collection = make_collection()
-    entity = make_entity(collection=collection)
-    data = make_finished(collection=collection, entity=entity)
-    outside = make_finished(collection=collection)
-    with run():
-        response = user_client.delete(f"/api/{model}/{entity.pk}")
-    assert task_of(response).status == TaskStatus.DONE
-    assert not Entity.objects.filter(pk=entity.pk).exists() and not Data.objects.filter(pk=data.pk).exists()
-    assert Data.objects.filter(pk=outside.pk).exists() and Collection.objects.filter(pk=collection.pk).exists()
-    assert not (data_root / str(data.pk)).exists() and (data_root / str(outside.pk)).exists()
 
 
 def test_nothing_is_deleted_before_the_commit(
@@ -104,9 +73,3 @@ def test_bulk_delete(user_client, bob_client, bob, make_finished, make_collectio
     response = bob_client.post("/api/data/bulk_delete", {"ids": [keep.pk]}, format="json")
     assert response.status_code == 403 and response.json() == {"detail": f"Objects with ids {keep.pk} not found."}
     assert Collection.objects.filter(pk=collection.pk).exists() and Data.objects.filter(pk=keep.pk).exists()
-
-
-@pytest.mark.parametrize("model", ["data", "entity", "collection"])
-def test_bulk_delete_bad_input_is_400(user_client, model):
-    response = user_client.post(f"/api/{model}/bulk_delete", {"ids": "1,2"}, format="json")
-    assert response.status_code == 400 and response.json() == {"ids": ['Expected a list of items but got type "str".']}

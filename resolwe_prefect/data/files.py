@@ -10,8 +10,9 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from resolwe_prefect.data.layout import data_dir, runtime_dir
 from resolwe_prefect.runtime import safepath
+
+from .layout import data_dir, runtime_dir
 
 logger = logging.getLogger(__name__)
 

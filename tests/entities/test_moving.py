@@ -1,4 +1,4 @@
-"""``POST /api/<entity|sample|data>/move_to_collection``: containers, permissions and tags follow the move."""
+"""``POST /api/<entity|sample|data>/move_to_collection``: entities take their Data; who may move what, where."""
 
 from __future__ import annotations
 
@@ -35,29 +35,6 @@ def test_move_entities_with_their_data(user_client, bob, make_collection, make_e
     assert entity.permission_group_id == data.permission_group_id == destination.permission_group_id
     assert permissions.user_level(bob, data) == Permission.VIEW  # the destination's permissions now apply
     assert list(destination.annotation_fields.all()) == [field]
-
-
-def test_move_data(user_client, make_collection, make_finished, run):
-    source, destination = make_collection(name="Src"), make_collection(name="Dst")
-    data = make_finished(collection=source)
-    body = {"ids": [data.pk], "destination_collection": destination.pk}
-    with run():
-        response = user_client.post("/api/data/move_to_collection", body, format="json")
-    assert task_of(response).status == TaskStatus.DONE
-    data = Data.objects.get(pk=data.pk)
-    assert data.collection_id == destination.pk and data.permission_group_id == destination.permission_group_id
-
-
-def test_data_in_an_entity_moves_only_with_it(user_client, make_collection, make_entity, make_finished):
-    source, destination = make_collection(name="Src"), make_collection(name="Dst")
-    data = make_finished(collection=source, entity=make_entity(collection=source))
-    body = {"ids": [data.pk], "destination_collection": destination.pk}
-    response = user_client.post("/api/data/move_to_collection", body, format="json")
-    assert response.status_code == 400
-    assert response.json() == {
-        "error": "If Data is in entity, you can only move it to another collection by moving entire entity."
-    }
-    assert Data.objects.get(pk=data.pk).collection_id == source.pk
 
 
 def test_move_permissions(bob_client, bob, anon_client, make_collection, make_entity):

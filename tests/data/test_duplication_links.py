@@ -15,8 +15,8 @@ from contextlib import contextmanager
 
 import pytest
 
+from resolwe_prefect.data import files
 from resolwe_prefect.data.models import Data
-from resolwe_prefect.tasks import files
 from resolwe_prefect.tasks.models import TaskStatus
 
 from .conftest import task_of

@@ -1,70 +1,30 @@
-"""Duplicating Data, Entities and Collections (Resolwe's ``bulk_duplicate``), run as a background task.
+"""Duplicating Data (Resolwe's ``bulk_duplicate``), run as a background task, alone or with its containers.
 
-A copy keeps its original's name, content and ``created``; it gets a new
-slug, the caller as contributor, ``duplicated = now`` and its own files.
-Copies of containers take copies of their contents; inputs that point to
-Data copied in the same operation are rewired to the copies, and each copy
-gets a ``duplicate`` dependency on its original so its source stays known.
+A copy follows every copy's rules (``entities.duplication``: its
+original's name, content and ``created``, a new slug, the caller as
+contributor, ``duplicated = now``) and gets its own files and storages.
+Inputs that point to Data copied in the same operation are rewired to the
+copies, and each copy gets a ``duplicate`` dependency on its original so
+its source stays known. When collections or entities are duplicated, their
+Data is copied into the copies (``connect``).
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import models
 from django.utils import timezone
 
-from resolwe_prefect.annotations.models import AnnotationValue
-from resolwe_prefect.data.models import Data, DataDependency, DataStatus, Storage
+from resolwe_prefect.entities.duplication import DuplicateError, fresh_copy, place_copy, require_edit
 from resolwe_prefect.entities.models import Collection, Entity
-from resolwe_prefect.permissions import services as permissions
-from resolwe_prefect.permissions.models import Permission
+from resolwe_prefect.entities.signals import containers_duplicated
 from resolwe_prefect.schema.walk import FieldVisit, Schema, map_fields
 
 from .files import copy_data_dir, remove_data_dirs
+from .models import Data, DataDependency, DataStatus, Storage
 
 DUPLICABLE_STATUSES = (DataStatus.DONE, DataStatus.ERROR)
-
-
-class DuplicateError(ValueError):
-    """The operation cannot be done as asked; the message becomes the task's output."""
-
-
-def _fresh_copy(obj: models.Model, user, now, **changes: Any) -> models.Model:
-    """Save a copy of ``obj`` as a new row: new slug, ``user`` as contributor, no permission group yet."""
-    new = copy.deepcopy(obj)
-    new.pk = None
-    new._state.adding = True
-    new._prefetched_objects_cache = {}
-    new.slug = ""
-    new.contributor = user
-    new.permission_group = None
-    new.duplicated = now
-    for name, value in changes.items():
-        setattr(new, name, value)
-    new.save()
-    type(obj).objects.filter(pk=new.pk).update(created=obj.created)  # Resolwe keeps the original date
-    return new
-
-
-def _place(new: models.Model, old: models.Model, user) -> None:
-    """Inside a container the copy shares its group; a top-level copy gets the original's permissions plus the caller as owner."""
-    if permissions.container_of(new) is not None:
-        permissions.on_created(new)
-    else:
-        permissions.on_created(new, copy_from=old)
-        permissions.assign_owner(new, user)
-
-
-def _require_edit(user, containers: Iterable[models.Model]) -> None:
-    """Keeping a copy in an original container means adding to it, which needs EDIT."""
-    for container in {(type(c), c.pk): c for c in containers}.values():
-        if permissions.user_level(user, container) < Permission.EDIT:
-            kind = container._meta.verbose_name
-            raise DuplicateError(f"No edit permission on {kind} {container.pk} to add the copies to it.")
 
 
 def _rewire(values: Any, schema: Schema, mapping: dict[int, int], prefixes: tuple[str, str]) -> Any:
@@ -118,7 +78,7 @@ def _copy_data(
         d.collection for d in originals if keep_collection and d.collection_id and d.collection_id not in collections
     ]
     kept += [d.entity for d in originals if keep_entity and d.entity_id and d.entity_id not in entities]
-    _require_edit(user, kept)
+    require_edit(user, kept)
 
     pairs: list[tuple[Data, Data]] = []
     try:
@@ -127,14 +87,14 @@ def _copy_data(
             entity = entities.get(old.entity_id, old.entity if keep_entity else None)
             if entity is not None and entity.collection_id is not None:
                 collection = entity.collection  # an entity's Data live in the entity's collection
-            new = _fresh_copy(old, user, now, collection=collection, entity=entity, flow_run_id=None)
+            new = fresh_copy(old, user, now, collection=collection, entity=entity, flow_run_id=None)
             pairs.append((old, new))
             copy_data_dir(old.pk, new.pk)
         mapping = {old.pk: new.pk for old, new in pairs}
         for old, new in pairs:
             new.input = _rewire(old.input, old.process.input_schema, mapping, ("data:", "list:data:"))
             Data.objects.filter(pk=new.pk).update(input=new.input)
-            _place(new, old, user)
+            place_copy(new, old, user)
         _copy_storages(pairs, user)
         _copy_dependencies(mapping)
     except Exception:
@@ -166,27 +126,6 @@ def _data_queryset():
     return Data.objects.select_related("process", "collection", "entity", "entity__collection").order_by("id")
 
 
-def _copy_entities(originals: list[Entity], user, now, *, collections: dict[int, Collection], keep_collection: bool):
-    """Copy Entity rows and their annotations; returns ``{old id: copy}``."""
-    if keep_collection:
-        _require_edit(user, [e.collection for e in originals if e.collection_id and e.collection_id not in collections])
-    copies: dict[int, Entity] = {}
-    for old in originals:
-        collection = collections.get(old.collection_id, old.collection if keep_collection else None)
-        new = _fresh_copy(old, user, now, collection=collection)
-        _place(new, old, user)
-        copies[old.pk] = new
-    AnnotationValue.objects.bulk_create(
-        [
-            AnnotationValue(
-                entity=copies[value.entity_id], field_id=value.field_id, _value=value._value, contributor=user
-            )
-            for value in AnnotationValue.objects.filter(entity_id__in=list(copies)).order_by("id")
-        ]
-    )
-    return copies
-
-
 def duplicate_data(
     data_ids: list[int], user_id: int, *, inherit_collection: bool = False, inherit_entity: bool = False
 ) -> list[int]:
@@ -200,32 +139,21 @@ def duplicate_data(
     return [new.pk for new in copies]
 
 
-def duplicate_entities(entity_ids: list[int], user_id: int, *, inherit_collection: bool = False) -> list[int]:
-    """Copy entities with their Data; the copies leave the collection unless ``inherit_collection``."""
-    user = get_user_model().objects.get(pk=user_id)
-    now = timezone.now()
-    originals = list(Entity.objects.select_related("collection").filter(pk__in=entity_ids).order_by("id"))
-    entities = _copy_entities(originals, user, now, collections={}, keep_collection=inherit_collection)
+def _copy_data_of_entities(sender, *, user, now, entities: dict[int, Entity], **kwargs) -> None:
+    """An entity's Data goes into the entity's copy (and the copy's collection, if any)."""
     data = list(_data_queryset().filter(entity_id__in=list(entities)))
     _copy_data(data, user, now, collections={}, entities=entities, keep_collection=False, keep_entity=True)
-    return [entities[old.pk].pk for old in originals]
 
 
-def duplicate_collections(collection_ids: list[int], user_id: int) -> list[int]:
-    """Copy collections with their entities, Data and annotation fields."""
-    user = get_user_model().objects.get(pk=user_id)
-    now = timezone.now()
-    originals = list(Collection.objects.filter(pk__in=collection_ids).order_by("id"))
-    collections: dict[int, Collection] = {}
-    for old in originals:
-        new = _fresh_copy(old, user, now)
-        _place(new, old, user)
-        new.annotation_fields.set(old.annotation_fields.all())
-        collections[old.pk] = new
-    entities = _copy_entities(
-        list(Entity.objects.select_related("collection").filter(collection_id__in=list(collections)).order_by("id")),
-        user, now, collections=collections, keep_collection=True,
-    )  # fmt: skip
+def _copy_data_of_collections(
+    sender, *, user, now, collections: dict[int, Collection], entities: dict[int, Entity], **kwargs
+) -> None:
+    """A collection's Data goes into the collection's copy, and into the copies of its entities."""
     data = list(_data_queryset().filter(collection_id__in=list(collections)))
     _copy_data(data, user, now, collections=collections, entities=entities, keep_collection=True, keep_entity=True)
-    return [collections[old.pk].pk for old in originals]
+
+
+def connect() -> None:
+    """Copy the Data of collections and entities that are duplicated (``DataConfig.ready``)."""
+    containers_duplicated.connect(_copy_data_of_entities, sender=Entity, dispatch_uid=f"{__name__}.entities")
+    containers_duplicated.connect(_copy_data_of_collections, sender=Collection, dispatch_uid=f"{__name__}.collections")
