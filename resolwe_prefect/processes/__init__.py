@@ -1,1 +1,1 @@
-"""Processes: the typed, versioned YAML definitions that Data objects instantiate."""
+"""Processes: the typed, versioned definitions (YAML, or Python classes read statically) that Data objects instantiate."""

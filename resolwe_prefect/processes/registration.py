@@ -40,6 +40,7 @@ from .definitions import (
     validate_process,
 )
 from .models import Process
+from .python_definitions import PythonFileError, PythonReader
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +53,18 @@ REJECTED = "rejected"
 OUTCOMES = (INSERTED, UPDATED, SKIPPED_SAME, SKIPPED_NEWER, REACTIVATED, REJECTED)
 
 DEFINITION_SUFFIXES = (".yml", ".yaml")
+PYTHON_SUFFIXES = (".py",)
+PROCESS_SUFFIXES = DEFINITION_SUFFIXES + PYTHON_SUFFIXES
+#: Key under which an entry read from a Python file carries its class (``"Name (line N)"``) to its outcome.
+PYTHON_CLASS_KEY = "__python_class__"
 
 
 @dataclass
 class Outcome:
-    """What happened to one definition; ``message`` is Resolwe's wording (lines joined by newlines)."""
+    """What happened to one definition; ``message`` is Resolwe's wording (lines joined by newlines).
+
+    ``python_class`` names the class (``"Name (line N)"``) of a definition read from a Python file.
+    """
 
     slug: str
     version: str
@@ -64,6 +72,7 @@ class Outcome:
     message: str
     file: str | None = None
     errors: list[str] = field(default_factory=list)
+    python_class: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,15 +81,18 @@ class Outcome:
 # --- finding and loading files ----------------------------------------------------------------
 
 
-def find_process_files(dirs: Iterable[Path]) -> list[Path]:
-    """Every ``*.yml``/``*.yaml`` below the given directories, sorted; missing directories are skipped."""
+def find_process_files(dirs: Iterable[Path], suffixes: tuple[str, ...] = PROCESS_SUFFIXES) -> list[Path]:
+    """Every file with one of ``suffixes`` below the given directories, sorted; missing directories are skipped.
+
+    Processes are YAML (``*.yml``, ``*.yaml``) and Python (``*.py``) files; descriptor schemas only YAML.
+    """
     found: set[Path] = set()
     for directory in dirs:
         directory = Path(directory)
-        if directory.is_file() and directory.suffix.lower() in DEFINITION_SUFFIXES:
+        if directory.is_file() and directory.suffix.lower() in suffixes:
             found.add(directory)
         elif directory.is_dir():
-            found.update(p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in DEFINITION_SUFFIXES)
+            found.update(p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
     return sorted(found)
 
 
@@ -88,14 +100,21 @@ def load_entries(paths: Iterable[Path], *, kind: str = "process") -> tuple[list[
     """Load definitions of one kind from files (directories are searched).
 
     Returns the ``(file, definition)`` pairs in file order and a ``rejected``
-    outcome for every file that cannot be read. Like Resolwe's discovery, a
-    process file skips entries without ``run`` that have a descriptor
-    ``schema``, and a descriptor file keeps only entries with ``schema``, so
-    both kinds may share a directory.
+    outcome for every file that cannot be read and, in Python files, for
+    every process class that cannot be read (with its slug and version when
+    those could be read). Like Resolwe's discovery, a process file skips
+    entries without ``run`` that have a descriptor ``schema``, and a
+    descriptor file keeps only entries with ``schema``, so both kinds may
+    share a directory; Python files only hold processes.
     """
     entries: list[tuple[Path, dict]] = []
     failures: list[Outcome] = []
-    for path in _expand(paths):
+    python = PythonReader()
+    suffixes = PROCESS_SUFFIXES if kind == "process" else DEFINITION_SUFFIXES
+    for path in _expand(paths, suffixes):
+        if kind == "process" and path.suffix.lower() in PYTHON_SUFFIXES:
+            _load_python(path, python, entries, failures)
+            continue
         try:
             definitions = load_definitions(path)
         except DefinitionError as error:
@@ -111,11 +130,28 @@ def load_entries(paths: Iterable[Path], *, kind: str = "process") -> tuple[list[
     return entries, failures
 
 
-def _expand(paths: Iterable[Path]) -> list[Path]:
+def _load_python(path: Path, reader: PythonReader, entries: list, failures: list[Outcome]) -> None:
+    """The process classes of one Python file, read statically (never imported)."""
+    try:
+        module = reader.read(path)
+    except PythonFileError as error:
+        message = f"Could not read Python file {path}: {error.reason}"
+        failures.append(Outcome("", "", REJECTED, message, str(path), [error.reason]))
+        return
+    for problem in module.errors:
+        python_class = f"{problem.class_name} (line {problem.line})"
+        message = f"Could not read Python process {python_class} in {path}"
+        slug, version = problem.slug or "", problem.version or ""
+        failures.append(Outcome(slug, version, REJECTED, message, str(path), problem.reasons, python_class))
+    for process in module.processes:
+        entries.append((path, {**process.definition, PYTHON_CLASS_KEY: f"{process.class_name} (line {process.line})"}))
+
+
+def _expand(paths: Iterable[Path], suffixes: tuple[str, ...]) -> list[Path]:
     result: list[Path] = []
     for path in paths:
         path = Path(path)
-        result.extend(find_process_files([path]) if path.is_dir() else [path])
+        result.extend(find_process_files([path], suffixes) if path.is_dir() else [path])
     return result
 
 
@@ -140,17 +176,33 @@ def register_processes(
     entries, outcomes = load_entries(paths, kind="process")
     entries += list(definitions or [])
     for path, raw in entries:
+        python_class = raw.get(PYTHON_CLASS_KEY)
+        definition = {key: value for key, value in raw.items() if key != PYTHON_CLASS_KEY}
         with transaction.atomic():
-            outcome = _register_process(raw, user=user, force=force, file=str(path) if path else None)
+            outcome = _register_process(definition, user=user, force=force, file=str(path) if path else None)
+        outcome.python_class = python_class
         _log(outcome)
         outcomes.append(outcome)
     if retire:
-        if any(o.outcome == REJECTED and not o.slug for o in outcomes):
+        keep = retained_slugs(entries, outcomes)
+        if keep is None:
             logger.warning("Retire skipped: some definition files could not be read.")
         else:
-            for message in retire_processes({str(raw.get("slug")) for _, raw in entries}):
+            for message in retire_processes(keep):
                 logger.info(message)
     return outcomes
+
+
+def retained_slugs(entries: list[tuple[Path, dict]], outcomes: list[Outcome]) -> set[str] | None:
+    """The slugs ``retire`` keeps: every definition read, and every unreadable Python class whose slug is known.
+
+    None when a file, or a class whose slug is unknown, could not be read:
+    its processes would otherwise be retired.
+    """
+    rejected = [o for o in outcomes if o.outcome == REJECTED]
+    if any(not o.slug for o in rejected):
+        return None
+    return {str(raw.get("slug")) for _, raw in entries} | {o.slug for o in rejected}
 
 
 def _register_process(raw: dict, *, user, force: bool, file: str | None) -> Outcome:

@@ -11,19 +11,34 @@ from matching import short
 
 
 def register(ctx: CaseContext, processes=(), files=(), descriptors=(), force=False, retire=False) -> dict:
-    """Register in one call; returns {"outcomes": [...], "text": stdout+stderr}."""
+    """Register in one call; returns {"outcomes": [...], "text": stdout+stderr}.
+
+    The order is: explicit `files`, then the YAML definitions of `processes` (a temp file, slug by
+    slug), then the Python files that define any of `processes` (README "Process lookup"). A Python
+    file holds many processes; when one is passed, `--slug` keeps the registration to the named
+    processes and to those of the explicit files.
+    """
     args = ["register", "--json"]
     call = uuid.uuid4().hex[:8]
+    explicit = []
     for name in files or []:
         path = ctx.corpus.root / "processes" / name
         if not path.is_file():
             raise AssertionError(f"register: no file processes/{name}")
+        explicit.append(path)
         args += ["--file", str(path)]
+    python_files = []
     if processes or not files:
         # A temp file with the selected definitions in corpus order; an empty one keeps `register`
         # from falling back to its default process directories.
-        entries = ctx.corpus.process_entries(list(processes or []))
+        entries, python_files = ctx.corpus.process_selection(list(processes or []))
         args += ["--file", str(write_yaml(ctx.tmp / f"processes-{call}.yml", entries))]
+    for path in python_files:
+        args += ["--file", str(path)]
+    if python_files:
+        slugs = set(processes) | {slug for path in explicit for slug in ctx.corpus.file_slugs(path)}
+        for slug in sorted(slugs):
+            args += ["--slug", slug]
     entries = ctx.corpus.descriptor_entries(list(descriptors or []))
     args += ["--descriptor-file", str(write_yaml(ctx.tmp / f"descriptors-{call}.yml", entries))]
     if force:

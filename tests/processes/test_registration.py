@@ -113,6 +113,60 @@ DESCRIPTORS = """
 """
 
 
+PYTHON = '''"""Python processes: read statically by register."""
+
+from resolwe.process import *
+
+LABEL = "Source"
+
+
+class First(Process):
+    """First process."""
+
+    slug = "py-first"
+    name = "First"
+    version = "1.0.0"
+    process_type = "data:py:first"
+    category = "Python"
+    persistence = Persistence.CACHED
+    scheduling_class = SchedulingClass.INTERACTIVE
+    entity = {"type": "sample", "input": "src"}
+
+    class Input:
+        src = DataField("py", label=LABEL, required=False)
+
+        class Options:
+            n = IntegerField(label="N", default=2)
+
+        options = GroupField(Options, label="Options")
+
+    class Output:
+        n = IntegerField(label="N")
+
+    def run(self, inputs, outputs):
+        outputs.n = inputs.options.n
+
+
+class Broken(Process):
+    slug = "py-broken"
+    name = "Broken"
+    version = "1.0.0"
+    process_type = "data:py"
+    category = some_function()
+
+
+class Invalid(Process):
+    slug = "py-invalid"
+    name = "Invalid"
+    version = "1.0.0"
+    process_type = "data:py"
+
+    class Input:
+        x = StringField()
+'''
+BROKEN_LINE = 35
+
+
 @pytest.fixture
 def admin(django_user_model):
     return django_user_model.objects.create_superuser("admin", "admin@example.com", "pw")
@@ -307,6 +361,115 @@ def test_directories_are_searched_and_descriptors_ignored(admin, files, tmp_path
     assert sorted({o.slug for o in results}) == ["test-min", "test-proc"]
 
 
+def test_python_processes(admin, files):
+    path = files("procs/python.py", PYTHON)
+    results = register_processes([path], user=admin)
+    assert [(o.slug, o.version, o.outcome) for o in results] == [
+        ("py-broken", "1.0.0", "rejected"),
+        ("py-first", "1.0.0", "inserted"),
+        ("py-invalid", "1.0.0", "rejected"),
+    ]
+    broken, first, invalid = results
+    assert broken.file == str(path)
+    assert broken.message == f"Could not read Python process Broken (line {BROKEN_LINE}) in {path}"
+    assert broken.errors == [
+        "category: cannot read some_function(): only literals, lists, tuples, dicts, +, constants assigned at "
+        "module level in this file and members of SchedulingClass, Persistence and UrlField can be used"
+    ]
+    assert first.message == "Inserted py-first" and first.file == str(path)
+    assert (broken.python_class, first.python_class, invalid.python_class) == (
+        f"Broken (line {BROKEN_LINE})",
+        "First (line 8)",
+        f"Invalid (line {BROKEN_LINE + 8})",
+    )
+    assert invalid.message.startswith("VALIDATION ERROR: Invalid")
+    assert any("input.x" in e and "'label' is a required property" in e for e in invalid.errors), invalid.errors
+
+    process = Process.objects.get(slug="py-first")
+    assert (process.name, process.type, process.category, process.description) == (
+        "First",
+        "data:py:first:",
+        "Python:",
+        "First process.",
+    )
+    assert (process.persistence, process.scheduling_class, process.data_name) == ("CAC", "IN", "")
+    assert (process.entity_type, process.entity_descriptor_schema, process.entity_input) == ("sample", "sample", "src")
+    assert process.entity_always_create is False
+    assert process.run == {"language": "python", "program": PYTHON}
+    assert process.requirements == {
+        "executor": {"docker": {"image": "public.ecr.aws/s4q6j6e8/resolwe/base:ubuntu-18.04"}}
+    }
+    src, options = process.input_schema
+    assert (src["type"], src["label"], src["required"]) == ("data:py:", "Source", False)
+    assert (options["type"], options["group"][0]["type"], options["group"][0]["default"]) == (
+        "basic:group",
+        "basic:integer:",
+        2,
+    )
+    assert process.output_schema == [
+        {"name": "n", "type": "basic:integer:", "required": True, "label": "N", "hidden": False, "disabled": False}
+    ]
+    assert process.contributor == admin
+
+
+def test_python_versions_follow_the_yaml_rules(admin, files):
+    first = files("v1/python.py", PYTHON)
+    second = files("v2/python.py", PYTHON.replace('version = "1.0.0"', 'version = "1.1.0"'))
+    assert outcomes(register_processes([first], user=admin))["py-first@1.0.0"] == "inserted"
+    assert outcomes(register_processes([second], user=admin))["py-first@1.1.0"] == "inserted"
+    again = {o.slug: o for o in register_processes([first, second], user=admin)}
+    assert (again["py-first"].outcome, again["py-first"].message) == (
+        "skipped-same",
+        "Skip processor py-first: same version installed",
+    )
+    older = [o for o in register_processes([first], user=admin) if o.slug == "py-first"]
+    assert [(o.outcome, o.message) for o in older] == [
+        ("skipped-newer", "Skip processor py-first: newer version installed")
+    ]
+    forced = [o for o in register_processes([second], user=admin, force=True) if o.slug == "py-first"]
+    assert [(o.outcome, o.message) for o in forced] == [("updated", "Updated py-first")]
+    assert versions("py-first") == ["1.0.0", "1.1.0"]
+
+
+def test_unparsable_python_file(admin, files):
+    path = files("bad.py", "class (:\n")
+    (result,) = register_processes([path, files("flow.yml", FIRST)], user=admin)[:1]
+    assert (result.slug, result.outcome, result.file) == ("", "rejected", str(path))
+    assert result.message == f"Could not read Python file {path}: invalid Python: line 1: invalid syntax"
+    assert Process.objects.filter(slug="test-proc").exists()  # the other files are still registered
+
+
+def test_python_and_yaml_in_one_tree(admin, files, tmp_path):
+    files("procs/b/python.py", PYTHON)
+    files("procs/a.yml", FIRST)
+    files("procs/c/__init__.py", "")
+    files("procs/descriptors/sample.yml", DESCRIPTORS)
+    found = find_process_files([tmp_path / "procs"])
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == [
+        "procs/a.yml",
+        "procs/b/python.py",
+        "procs/c/__init__.py",
+        "procs/descriptors/sample.yml",
+    ]
+    results = register_processes([tmp_path / "procs"], user=admin)
+    assert [o.slug for o in results if o.outcome == "inserted"] == ["test-proc", "py-first"]
+    descriptors = register_descriptor_schemas([tmp_path / "procs"], user=admin)  # Python files hold no schemas
+    assert [(o.slug, o.outcome) for o in descriptors] == [("sample", "inserted")]
+
+
+def test_retire_keeps_an_unreadable_python_class(admin, files):
+    good = files("good/python.py", PYTHON.replace("category = some_function()", 'category = "Fixed"'))
+    bad = files("bad/python.py", PYTHON)
+    register_processes([good, files("flow.yml", TEST_MIN)], user=admin)
+    assert versions("py-broken") == ["1.0.0"]
+    register_processes([bad], user=admin, retire=True)
+    # py-broken could not be read, but its slug is known: it stays; test-min is retired.
+    assert versions("py-broken") == ["1.0.0"] and versions("py-first") == ["1.0.0"]
+    assert versions("test-min") == []
+    register_processes([good, files("broken.py", "x = (")], user=admin, retire=True)
+    assert versions("py-broken") == ["1.0.0"]  # retire skipped: a file could not be read
+
+
 def test_descriptor_schemas(admin, files):
     path = files("descriptors.yml", DESCRIPTORS)
     assert outcomes(register_descriptor_schemas([path], user=admin)) == {"sample@0.0.0": "inserted"}
@@ -365,7 +528,8 @@ def test_command_json_and_paths(admin, files, tmp_path):
         ("test-min", "1.0.1", "inserted"),
         ("test-min", "0.0.9", "skipped-newer"),
     ]
-    assert set(result[0]) == {"slug", "version", "outcome", "message", "file", "errors"}
+    assert set(result[0]) == {"slug", "version", "outcome", "message", "file", "errors", "python_class"}
+    assert result[1]["python_class"] is None
 
 
 def test_command_force_and_retire(admin, files, tmp_path):
@@ -375,6 +539,43 @@ def test_command_force_and_retire(admin, files, tmp_path):
     out, _ = run_register("--file", str(first), "--force", "--retire", "--descriptor-path", none, "--json")
     assert {o["slug"]: o["outcome"] for o in json.loads(out)} == {"test-proc": "updated"}
     assert not Process.objects.filter(slug="test-min").exists()
+
+
+def test_command_reports_python_classes_and_filters_slugs(admin, files, tmp_path):
+    path = files("python.py", PYTHON)
+    none = str(tmp_path / "none")
+    out, err = run_register("--file", str(path), "--descriptor-path", none)
+    assert "Processor Updates:\n  Inserted py-first" in out
+    assert f"    ERROR: Could not read Python process Broken (line {BROKEN_LINE}) in {path}" in err
+    assert (
+        f"        file:       {path}\n        class:      Broken (line {BROKEN_LINE})\n"
+        "        slug:       py-broken\n        reason:     category: cannot read"
+    ) in err
+    assert "    VALIDATION ERROR: Invalid" in err and f"class:      Invalid (line {BROKEN_LINE + 8})" in err
+    Process.objects.all().delete()
+    out, _ = run_register(
+        "--file",
+        str(path),
+        "--file",
+        str(files("flow.yml", TEST_MIN)),
+        "--slug",
+        "py-first",
+        "--slug",
+        "test-min",
+        "--descriptor-path",
+        none,
+        "--json",
+    )
+    assert [(o["slug"], o["version"], o["outcome"]) for o in json.loads(out)] == [  # in the order given
+        ("py-first", "1.0.0", "inserted"),
+        ("test-min", "1.0.0", "inserted"),
+        ("test-min", "1.0.1", "inserted"),
+        ("test-min", "0.0.9", "skipped-newer"),
+    ]
+    out, _ = run_register(
+        "--file", str(files("bad.py", "(")), "--slug", "py-first", "--descriptor-path", none, "--json"
+    )
+    assert [o["outcome"] for o in json.loads(out)] == ["rejected"]  # an unreadable file is always reported
 
 
 def test_command_defaults_to_settings_dirs(admin, files, tmp_path, settings):
@@ -394,9 +595,16 @@ def test_conformance_corpus_registers(admin):
     descriptor_results = register_descriptor_schemas([CONFORMANCE / "descriptors"], user=admin)
     assert {o.outcome for o in descriptor_results} == {"inserted"}
     process_files = sorted((CONFORMANCE / "processes").glob("*.yml"))
-    results = register_processes(process_files, user=admin)
+    python_files = sorted((CONFORMANCE / "processes" / "python").glob("*.py"))
+    results = register_processes(process_files + python_files, user=admin)
     assert "rejected" not in {o.outcome for o in results}, [o.message for o in results if o.outcome == "rejected"]
     assert outcomes(results)["test-min@0.0.9"] == "skipped-newer"
+    python = [o for o in results if o.file.endswith(".py")]
+    assert len(python) == 29 and {o.outcome for o in python} == {"inserted"}
+    process = Process.objects.get(slug="test-python-process")
+    assert (process.version, process.type, process.category) == ("0.1.2", "data:python:", "analyses:")
+    assert (process.persistence, process.scheduling_class, process.entity_type) == ("CAC", "BA", "sample")
+    assert process.run["program"] == (CONFORMANCE / "processes" / "python" / "python_test.py").read_text()
     registration = register_processes(sorted((CONFORMANCE / "processes" / "registration").glob("*.yml")), user=admin)
     assert outcomes(registration) == {
         "test-proc@1.0.0": "inserted",

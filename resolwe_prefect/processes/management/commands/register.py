@@ -1,9 +1,15 @@
-"""``register``: Resolwe's command for loading process and descriptor-schema YAML.
+"""``register``: Resolwe's command for loading process and descriptor-schema definitions.
 
-Descriptor schemas are registered first (processes may name them in
-``entity``), then processes, then ``--retire`` runs. Messages follow Resolwe;
-rejected definitions are reported on stderr but, as in Resolwe, do not make
-the command fail. ``--json`` prints the outcomes as one JSON list instead.
+Processes come from YAML files and from Python files, which are read
+statically (``python_definitions``: never imported or executed); descriptor
+schemas from YAML files. Descriptor schemas are registered first (processes
+may name them in ``entity``), then processes in the given order, then
+``--retire`` runs. Messages follow Resolwe; rejected definitions, and Python
+files or classes that cannot be read, are reported on stderr (file, class,
+slug, reasons) but, as in Resolwe, do not make the command fail and do not
+stop the others. ``--json`` prints the outcomes as one JSON list instead.
+``--slug`` keeps only the processes with the given slugs (the conformance
+runner registers single processes out of a Python file that holds many).
 """
 
 from __future__ import annotations
@@ -23,12 +29,13 @@ from resolwe_prefect.processes.registration import (
     load_entries,
     register_descriptor_schemas,
     register_processes,
+    retained_slugs,
     retire_processes,
 )
 
 
 class Command(BaseCommand):
-    help = "Register processes and descriptor schemas from YAML definitions."
+    help = "Register processes (YAML and Python files) and descriptor schemas (YAML)."
 
     def add_arguments(self, parser):
         parser.add_argument("-f", "--force", action="store_true", help="overwrite definitions of the same version")
@@ -53,6 +60,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--descriptor-file", action="append", default=[], type=Path, help="descriptor schema file (repeatable)"
         )
+        parser.add_argument(
+            "--slug",
+            action="append",
+            default=[],
+            help="register only the processes with this slug (repeatable; unreadable files are still reported)",
+        )
         parser.add_argument("--json", action="store_true", help="print the outcomes as a JSON list")
 
     def handle(self, *args, **options):
@@ -69,13 +82,18 @@ class Command(BaseCommand):
 
         descriptor_outcomes = register_descriptor_schemas(descriptor_paths, user=user, force=options["force"])
         entries, failures = load_entries(process_paths, kind="process")
+        if options["slug"]:
+            wanted = set(options["slug"])
+            entries = [(path, raw) for path, raw in entries if raw.get("slug") in wanted]
+            failures = [o for o in failures if not o.slug or o.slug in wanted]
         process_outcomes = failures + register_processes([], user=user, force=options["force"], definitions=entries)
         retired: list[str] = []
         if options["retire"]:
-            if failures:
+            keep = retained_slugs(entries, failures)
+            if keep is None:
                 self.stderr.write("Retire skipped: some definition files could not be read.")
             else:
-                retired = retire_processes({str(raw.get("slug")) for _, raw in entries})
+                retired = retire_processes(keep)
 
         if options["json"]:
             self._report_rejected(descriptor_outcomes + process_outcomes)
@@ -123,6 +141,8 @@ class Command(BaseCommand):
             header = outcome.message.split("\n")[0]
             self.stderr.write(f"    {header}" if header.startswith("VALIDATION ERROR") else f"    ERROR: {header}")
             self.stderr.write(f"        file:       {outcome.file}")
+            if outcome.python_class:
+                self.stderr.write(f"        class:      {outcome.python_class}")
             self.stderr.write(f"        slug:       {outcome.slug}")
             for reason in outcome.errors:
                 self.stderr.write(f"        reason:     {reason}")
