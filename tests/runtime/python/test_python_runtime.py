@@ -1,0 +1,103 @@
+"""The host-side helper: the directory mounted at /opt/resolwe/python."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from resolwe_prefect.runtime import python_runtime
+from resolwe_prefect.runtime.python_runtime import (
+    PYTHON_MOUNT,
+    package_dir,
+    plumbum_dir,
+    program_env,
+    runner_command,
+    runtime_dir,
+    runtime_dirs,
+    runtime_files,
+    runtime_mounts,
+)
+
+from .conftest import PYTHON
+
+
+def test_runtime_dir_holds_exactly_resolwe_and_plumbum(tmp_path):
+    cache = tmp_path / "cache"
+    built = runtime_dir(cache)
+    assert built.parent == cache
+    assert sorted(os.listdir(built)) == ["plumbum", "resolwe"]
+    assert sorted(os.listdir(built / "resolwe")) == ["__init__.py", "process"]
+    assert (built / "resolwe" / "process" / "run.py").read_bytes() == (
+        package_dir() / "resolwe" / "process" / "run.py"
+    ).read_bytes()
+    assert (built / "plumbum" / "__init__.py").read_bytes() == (plumbum_dir() / "__init__.py").read_bytes()
+    # Copies, world-readable, no bytecode and no links into the host.
+    for root, dirs, files in os.walk(built):
+        assert "__pycache__" not in dirs
+        for name in files:
+            path = Path(root) / name
+            assert not path.is_symlink()
+            assert path.stat().st_mode & 0o444 == 0o444
+    # Built once per content; the same directory for the same content.
+    assert runtime_dir(cache) == built
+    assert runtime_dirs(cache) == [built]
+    assert runtime_mounts(cache) == [(built, PYTHON_MOUNT)]
+    assert len([p for p in cache.iterdir()]) == 1
+    assert sorted(relative for relative, _ in runtime_files()) == sorted(
+        Path(root, name).relative_to(built).as_posix() for root, _, files in os.walk(built) for name in files
+    )
+
+
+def test_runtime_dir_is_rebuilt_when_files_went_missing(tmp_path):
+    built = runtime_dir(tmp_path)
+    (built / "resolwe" / "process" / "models.py").unlink()
+    assert runtime_dir(tmp_path) == built
+    assert (built / "resolwe" / "process" / "models.py").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == [built.name]
+
+
+def test_runtime_dir_refuses_a_cache_others_may_write(tmp_path):
+    cache = tmp_path / "shared"
+    cache.mkdir()
+    cache.chmod(0o777)
+    with pytest.raises(RuntimeError, match="writable only by it"):
+        runtime_dir(cache)
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    with pytest.raises(RuntimeError, match="is not a directory"):
+        runtime_dir(link)
+
+
+def test_default_cache_location(tmp_path, monkeypatch):
+    monkeypatch.setenv(python_runtime.CACHE_ENV, str(tmp_path / "from-env"))
+    assert runtime_dir().parent == tmp_path / "from-env"
+
+
+def test_program_env_and_command():
+    assert program_env() == {
+        "PYTHONPATH": "/opt/resolwe/python",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONSAFEPATH": "1",
+    }
+    assert program_env("/usr/lib/extra")["PYTHONPATH"] == "/opt/resolwe/python:/usr/lib/extra"
+    assert runner_command() == ["python3", "-m", "resolwe.process.run", "/runtime/run.json"]
+
+
+def test_only_the_runtime_dir_is_needed(runtime_path):
+    """The interpreter imports resolwe.process and plumbum from the runtime directory alone."""
+    code = "import resolwe.process, plumbum, resolwe.process.models as m; print(resolwe.process.__file__, plumbum.__file__)"
+    proc = subprocess.run(
+        [PYTHON, "-s", "-c", code],
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(runtime_path), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    module_file, plumbum_file = proc.stdout.split()
+    assert module_file.startswith(str(runtime_path))
+    if PYTHON == "/usr/bin/python3":
+        assert plumbum_file.startswith(str(runtime_path))
