@@ -80,7 +80,11 @@ def test_program_has_no_capabilities_and_cannot_gain_any(backend, dirs):
 
 
 def test_no_process_outlives_the_program(backend, dirs):
-    script = "(while true; do echo tick >> ticks; sleep 0.1; done) & disown; setsid sleep 300 & echo started"
+    # The program ends only once its child has written, so the child is known to have run.
+    script = (
+        "(while true; do echo tick >> ticks; sleep 0.1; done) & disown; setsid sleep 300 &"
+        " while [ ! -s ticks ]; do sleep 0.05; done; echo started"
+    )
     result, output = run(backend, dirs, script)
     assert result.return_code == 0 and "started" in output
     size = (dirs[0] / "ticks").stat().st_size

@@ -127,14 +127,17 @@ def test_tmp_is_private(tmp_path):
 
 def test_no_process_outlives_its_program(tmp_path):
     """A background child that keeps writing is gone once the program has ended."""
-    script = "(while true; do date +%s%N >> ticks; sleep 0.1; done) & disown; setsid sleep 300 & echo started"
+    script = (
+        "(while true; do date +%s%N >> ticks; sleep 0.1; done) & disown; setsid sleep 300 &"
+        " while [ ! -s ticks ]; do sleep 0.05; done; echo started"
+    )
     data = job(tmp_path, script)
     rc, _message, lines = run(data)
     assert rc == 0 and "started\n" in lines
     ticks = data.data_dir / "ticks"
-    size = ticks.stat().st_size if ticks.exists() else 0
+    size = ticks.stat().st_size
     time.sleep(0.5)
-    assert (ticks.stat().st_size if ticks.exists() else 0) == size
+    assert ticks.stat().st_size == size
 
 
 def test_killed_program_takes_its_processes_along(tmp_path):
