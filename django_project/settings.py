@@ -214,7 +214,7 @@ FLOW_EXECUTOR = {
     "RUN_UID_BASE": int(os.environ.get("RESOLWE_PREFECT_RUN_UID_BASE", "1000000000")),
     "RUN_AS": os.environ.get("RESOLWE_PREFECT_RUN_AS", ""),
     # Docker backend: the image for processes that name none, and the container user.
-    "DOCKER_DEFAULT_IMAGE": os.environ.get("RESOLWE_PREFECT_DOCKER_IMAGE", "resolwe-prefect/base:bookworm"),
+    "DOCKER_DEFAULT_IMAGE": os.environ.get("RESOLWE_PREFECT_DOCKER_IMAGE", "resolwe-prefect/base:bookworm-py"),
     # Empty: every container runs as its run's own uid (as local programs do); "uid:gid" pins one.
     "DOCKER_USER": os.environ.get("RESOLWE_PREFECT_DOCKER_USER", ""),
     # Seconds an interactive (scheduling class IN) program may run.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the local base image for Resolwe process containers, resolwe-prefect/base:bookworm
+# Build the local base image for Resolwe process containers, resolwe-prefect/base:bookworm-py
 # (also tagged :latest), without any image registry.
 #
 # CI machines can reach a Debian apt mirror but no image registry, so `docker pull` is not an
@@ -9,18 +9,26 @@
 #   DEBIAN_MIRROR                 mirror to debootstrap from (default: the one apt is configured with)
 #   DEBIAN_SUITE                  suite to build (default: bookworm)
 #   BASE_IMAGE_PACKAGES           comma-separated extra packages (default: what Resolwe test programs use)
+#   BASE_IMAGE_VARIANT            tag suffix naming the package set (default: py, the image has python3)
 #   RESOLWE_PREFECT_IMAGE_CACHE   directory holding base-<suite>.tar (default: /var/cache/resolwe-prefect)
 #   REBUILD=1                     ignore the cached tarball and debootstrap again
 set -euo pipefail
 
 SUITE="${DEBIAN_SUITE:-bookworm}"
 IMAGE="resolwe-prefect/base"
-TAG="${IMAGE}:${SUITE}"
+# The tag says what the image holds besides the suite ("py": python3, for Python processes, whose
+# runtime is mounted in from our side). A new package set needs a new variant: machines build the
+# image only when its tag is missing (scripts/ensure-docker.sh), and the cached root filesystem
+# is kept per variant, so an old one is never imported under the new tag.
+VARIANT="${BASE_IMAGE_VARIANT:-py}"
+TAG="${IMAGE}:${SUITE}-${VARIANT}"
 CACHE_DIR="${RESOLWE_PREFECT_IMAGE_CACHE:-/var/cache/resolwe-prefect}"
-CACHE_TAR="${CACHE_DIR}/base-${SUITE}.tar"
+CACHE_TAR="${CACHE_DIR}/base-${SUITE}-${VARIANT}.tar"
 # Essential packages (bash, coreutils, grep, ...) come with minbase anyway; they are listed so the
-# list documents what the process scripts rely on.
-PACKAGES="${BASE_IMAGE_PACKAGES:-bash,coreutils,gzip,tar,curl,ca-certificates,procps,iputils-ping,unzip,bzip2,xz-utils,libc-bin,findutils,grep,sed,gawk}"
+# list documents what the process scripts rely on. python3 runs Resolwe's Python processes (the
+# runtime and plumbum are pure Python and mounted at /opt/resolwe/python; only the standard library
+# is needed from the image).
+PACKAGES="${BASE_IMAGE_PACKAGES:-bash,coreutils,gzip,tar,curl,ca-certificates,procps,iputils-ping,unzip,bzip2,xz-utils,libc-bin,findutils,grep,sed,gawk,python3}"
 # A non-root user for running the image by hand; programs run as their run's own uid, named
 # through the passwd and group files the Docker backend mounts.
 USER_NAME=resolwe

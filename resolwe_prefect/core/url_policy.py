@@ -64,8 +64,10 @@ def check_url(url: str, *, allow_private: bool = False, resolve: Resolver | None
     """Raise :class:`URLRefused` unless ``url`` is an http(s)/ftp URL of a public host.
 
     ``resolve(host)`` returns the host's addresses (default: the system
-    resolver); a host that does not resolve is refused, as nothing could be
-    downloaded from it anyway.
+    resolver). A name that does not resolve now is accepted, as Resolwe
+    accepts any URL when a Data object is created: the program's download
+    fails if it still does not resolve, and a program's network never
+    reaches the host's loopback (``execution.backends.sandbox``).
     """
     host = url_host(url)
     if allow_private:
@@ -78,10 +80,8 @@ def check_url(url: str, *, allow_private: bool = False, resolve: Resolver | None
     else:
         try:
             addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in (resolve or system_resolve)(host)]
-        except (OSError, ValueError, UnicodeError) as error:
-            raise URLRefused(f"The host {host} could not be resolved.") from error
-        if not addresses:
-            raise URLRefused(f"The host {host} could not be resolved.")
+        except (OSError, ValueError, UnicodeError):
+            addresses = []  # not resolvable now: nothing to judge, and nothing to fetch from yet
     for address in addresses:
         reason = non_public_reason(address)
         if reason:

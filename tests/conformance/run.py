@@ -20,7 +20,7 @@ sys.path[:0] = [str(HERE), str(HERE.parents[1])]
 
 # What this implementation supports, per backend (README "Capabilities").
 CAPABILITIES = {
-    "local": {"terminate-hook", "engine-harness", "settings", "memory-limits", "network-isolation"},
+    "local": {"terminate-hook", "engine-harness", "settings", "memory-limits", "network-isolation", "python-process"},
     "docker": {
         "terminate-hook",
         "engine-harness",
@@ -29,6 +29,7 @@ CAPABILITIES = {
         "network-isolation",
         "container-executor",
         "docker-image",
+        "python-process",
     },
 }
 CASE_TIMEOUT = 300

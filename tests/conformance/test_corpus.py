@@ -31,7 +31,7 @@ def _docker_ready() -> bool:
     try:
         import docker
 
-        docker.from_env().images.get("resolwe-prefect/base:bookworm")
+        docker.from_env().images.get("resolwe-prefect/base:bookworm-py")
         return True
     except Exception:  # noqa: BLE001
         return False
@@ -43,7 +43,7 @@ def test_conformance_corpus(backend, capsys):
     if not (CORPUS / "cases").is_dir():
         pytest.skip(f"no conformance corpus at {CORPUS}")
     if backend == "docker" and not _docker_ready():
-        pytest.skip("no Docker engine with resolwe-prefect/base:bookworm (scripts/ensure-docker.sh sets one up)")
+        pytest.skip("no Docker engine with resolwe-prefect/base:bookworm-py (scripts/ensure-docker.sh sets one up)")
     result = subprocess.run(
         [sys.executable, str(RUNNER), "--corpus", str(CORPUS), "--backend", backend],
         capture_output=True,

@@ -33,7 +33,7 @@ PASSWORD = "attacker-password"
 def _docker_available() -> bool:
     try:
         found = subprocess.run(
-            ["docker", "image", "inspect", "resolwe-prefect/base:bookworm"], capture_output=True, timeout=30
+            ["docker", "image", "inspect", "resolwe-prefect/base:bookworm-py"], capture_output=True, timeout=30
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -43,7 +43,7 @@ def _docker_available() -> bool:
 @pytest.fixture(scope="module")
 def docker_stack():
     if not _docker_available():
-        pytest.skip("Docker or the image resolwe-prefect/base:bookworm is not available")
+        pytest.skip("Docker or the image resolwe-prefect/base:bookworm-py is not available")
     with running_stack(
         "attacks", {"RESOLWE_PREFECT_BACKEND": "docker", "RESOLWE_PREFECT_PROCESS_PATHS": str(PROCESSES)}
     ) as running:

@@ -43,7 +43,7 @@ def _docker_available() -> bool:
     if shutil.which("docker") is None:
         return False
     found = subprocess.run(
-        ["docker", "image", "inspect", "resolwe-prefect/base:bookworm"], capture_output=True, timeout=30
+        ["docker", "image", "inspect", "resolwe-prefect/base:bookworm-py"], capture_output=True, timeout=30
     )
     return found.returncode == 0
 
@@ -93,7 +93,7 @@ class FaultStack:
 @pytest.fixture(scope="module")
 def fault_stack() -> FaultStack:
     if not _docker_available():
-        pytest.skip("Docker or the image resolwe-prefect/base:bookworm is not available")
+        pytest.skip("Docker or the image resolwe-prefect/base:bookworm-py is not available")
     extra_env = {
         "RESOLWE_PREFECT_PROCESS_PATHS": os.pathsep.join([str(PROCESSES), str(FAULT_PROCESSES)]),
         "RESOLWE_PREFECT_BACKEND": "docker",

@@ -16,7 +16,7 @@ from resolwe_prefect.execution.backends import ProgramJob
 from resolwe_prefect.execution.backends.docker import DockerBackend
 from resolwe_prefect.execution.backends.identity import DEFAULT_RUN_UID_BASE
 
-IMAGE = "resolwe-prefect/base:bookworm"
+IMAGE = "resolwe-prefect/base:bookworm-py"
 
 
 def _engine():
@@ -129,3 +129,20 @@ def test_missing_image_is_an_error_not_a_crash(backend, dirs):
     result, _output = run(backend, dirs, "true", image="resolwe-prefect/does-not-exist:1")
     assert result.return_code != 0
     assert "Could not create the container" in result.message
+
+
+def test_python_jobs_get_the_runtime_mounted_read_only(dirs, stub_python_runtime):
+    data_dir, runtime_dir, _input_dir = dirs
+    job = ProgramJob(data_id=2, script="", data_dir=data_dir, runtime_dir=runtime_dir, env={}, language="python")
+    options = DockerBackend(client=object()).container_options(job)
+    assert options["volumes"][str(stub_python_runtime)] == {"bind": "/opt/resolwe/python", "mode": "ro"}
+    (resolwes,) = options["mounts"]  # and where Resolwe mounts it
+    assert (resolwes["Target"], resolwes["Source"], resolwes["ReadOnly"]) == (
+        "/python_runtime",
+        str(stub_python_runtime),
+        True,
+    )
+    bash = DockerBackend(client=object()).container_options(ProgramJob(2, "", data_dir, runtime_dir, env={}))
+    assert str(stub_python_runtime) not in bash["volumes"] and bash["mounts"] == []
+    assert DockerBackend(client=object()).python_path() == "/opt/resolwe/python"
+    assert DockerBackend(client=object()).channel_endpoint() is None

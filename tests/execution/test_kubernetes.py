@@ -22,7 +22,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from resolwe_prefect.execution.backends import ProgramJob, get_backend
+from resolwe_prefect.execution.backends import ProgramJob, get_backend, kubernetes
+from resolwe_prefect.execution.backends.base import PYTHON_MOUNT, ChannelEndpoint
 from resolwe_prefect.execution.backends.identity import DEFAULT_RUN_UID_BASE
 from resolwe_prefect.execution.backends.kubernetes import (
     BIN_MOUNT,
@@ -51,7 +52,7 @@ def volume(settings, tmp_path):
         **settings.FLOW_EXECUTOR,
         "DATA_DIR": tmp_path / "data",
         "KUBERNETES_NAMESPACE": "resolwe",
-        "DOCKER_DEFAULT_IMAGE": "resolwe-prefect/base:bookworm",
+        "DOCKER_DEFAULT_IMAGE": "resolwe-prefect/base:bookworm-py",
     }
     for key in ("KUBERNETES_PLACEMENT", "KUBERNETES_USER", "KUBERNETES_VOLUME_ROOT", "KUBERNETES_DATA_PVC"):
         settings.FLOW_EXECUTOR.pop(key, None)
@@ -123,7 +124,7 @@ def test_batch_job_manifest(volume):
         "requests": {"cpu": "2", "memory": "8192Mi"},
         "limits": {"cpu": "2", "memory": "8192Mi"},
     }
-    assert container["image"] == "resolwe-prefect/base:bookworm"
+    assert container["image"] == "resolwe-prefect/base:bookworm-py"
     assert container["command"] == ["bash", "--noprofile", "--norc", "/runtime/script.sh"]
     assert container["workingDir"] == "/data"
     assert {e["name"]: e["value"] for e in container["env"]} == job.env
@@ -363,6 +364,8 @@ def test_work_pool_job_template_renders_a_valid_flow_run_job():
     assert env["RESOLWE_PREFECT_LOG_LEVEL"]["value"] == "DEBUG"
     assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "resolwe-prefect-db"
     assert env["RESOLWE_PREFECT_POD_UID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.uid"
+    # Where the programs of Python processes reach the flow run's channel.
+    assert env["RESOLWE_PREFECT_POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
     home = env["RESOLWE_PREFECT_HOME"]["value"]
     assert container["volumeMounts"] == [{"name": "data", "mountPath": home}]
     assert pod["volumes"] == [{"name": "data", "persistentVolumeClaim": {"claimName": "resolwe-data"}}]
@@ -400,6 +403,18 @@ def test_cluster_objects_match_the_backend_defaults():
     } <= granted
     policy = objects[("NetworkPolicy", "resolwe-program-no-network")]["spec"]
     assert policy["podSelector"]["matchLabels"]["resolwe.io/network"] == "none"
+    # The channel: every program pod reaches flow-run pods over TCP, and flow-run pods take only them.
+    program = {"app.kubernetes.io/name": "resolwe-prefect", "app.kubernetes.io/component": "program"}
+    flow_run = {"app.kubernetes.io/name": "resolwe-prefect", "app.kubernetes.io/component": "flow-run"}
+    egress = objects[("NetworkPolicy", "resolwe-program-channel")]["spec"]
+    assert egress["podSelector"]["matchLabels"] == program
+    assert egress["egress"] == [{"to": [{"podSelector": {"matchLabels": flow_run}}], "ports": [{"protocol": "TCP"}]}]
+    ingress = objects[("NetworkPolicy", "resolwe-flow-run-channel")]["spec"]
+    assert ingress["podSelector"]["matchLabels"] == flow_run
+    assert ingress["ingress"] == [{"from": [{"podSelector": {"matchLabels": program}}], "ports": [{"protocol": "TCP"}]}]
+    template = json.loads((DEPLOYMENTS / "base-job-template.json").read_text())
+    flow_pod = template["job_configuration"]["job_manifest"]["spec"]["template"]["metadata"]["labels"]
+    assert flow_pod == flow_run
 
 
 # --- run() against fake API objects -------------------------------------------------------------
@@ -676,3 +691,94 @@ def test_run_through_kubernetes_asyncio_against_a_stand_in_api_server(volume):
     method, path, _query = requests[-1]
     assert method == "DELETE" and path.startswith("/api/v1/namespaces/resolwe/secrets/resolwe-data-42-")
     assert path.endswith("-secrets")
+
+
+# --- Python processes: the runtime on the shared volume, the channel over TCP with a token ---------
+
+
+def python_job(root: Path, **kwargs) -> ProgramJob:
+    env = {"PATH": f"{BIN_MOUNT}:/usr/bin:/bin", "PYTHONPATH": PYTHON_MOUNT, "RESOLWE_CHANNEL": "tcp://10.1.2.3:41000"}
+    return make_job(root, language="python", channel_token="per-run-token", env=env, **kwargs)
+
+
+def test_python_job_mounts_the_runtime_and_reads_its_token_from_a_secret(volume, stub_python_runtime):
+    job = python_job(volume)
+    backend = KubernetesBackend()
+    manifest = backend.job_manifest(job, python_runtime="python-runtime/0123456789abcdef")
+    validate(manifest)
+    name = manifest["metadata"]["name"]
+    for mount in (PYTHON_MOUNT, "/python_runtime"):  # ours, and where Resolwe mounts it
+        assert mounts(manifest)[mount] == {
+            "name": "data",
+            "mountPath": mount,
+            "subPath": "python-runtime/0123456789abcdef",
+            "readOnly": True,
+        }
+    env = {e["name"]: e for e in pod_spec(manifest)["containers"][0]["env"]}
+    assert env["RESOLWE_CHANNEL"] == {"name": "RESOLWE_CHANNEL", "value": "tcp://10.1.2.3:41000"}
+    assert env["RESOLWE_CHANNEL_TOKEN"] == {
+        "name": "RESOLWE_CHANNEL_TOKEN",
+        "valueFrom": {"secretKeyRef": {"name": f"{name}-channel", "key": "token"}},
+    }
+    assert "per-run-token" not in json.dumps(manifest), "the token is in the Secret, not in the Job"
+    secret = backend.channel_secret_manifest(job, name=name)
+    validate(secret)
+    assert secret["metadata"]["name"] == f"{name}-channel" and secret["immutable"] is True
+    assert base64.b64decode(secret["data"]["token"]) == b"per-run-token"
+    # Without a python_runtime the manifest names this runtime's content.
+    default = backend.job_manifest(job)
+    assert mounts(default)[PYTHON_MOUNT]["subPath"] == kubernetes.python_runtime_sub_path()
+    bash = backend.job_manifest(make_job(volume, 43))
+    assert PYTHON_MOUNT not in mounts(bash) and "/python_runtime" not in mounts(bash)
+    assert "RESOLWE_CHANNEL_TOKEN" not in {e["name"] for e in pod_spec(bash)["containers"][0]["env"]}
+    with pytest.raises(ValueError):
+        backend.channel_secret_manifest(make_job(volume, 44), name="x")
+
+
+def test_python_runtime_is_staged_on_the_shared_volume_once_per_content(volume, stub_python_runtime):
+    sub = kubernetes.stage_python_runtime()
+    assert re.fullmatch(r"python-runtime/[0-9a-f]{16}", sub)
+    staged = volume / sub
+    runner = stub_python_runtime / "resolwe" / "process" / "run.py"
+    assert (staged / "resolwe" / "process" / "run.py").read_text() == runner.read_text()
+    assert not (staged / "resolwe" / "process" / "__pycache__").exists(), "compiled files stay behind"
+    assert oct(staged.stat().st_mode & 0o777) == oct(0o755)
+    assert oct((staged / "resolwe" / "process" / "run.py").stat().st_mode & 0o777) == oct(0o644)
+    assert kubernetes.stage_python_runtime() == sub
+    assert [p.name for p in (volume / "python-runtime").iterdir()] == [sub.rsplit("/", 1)[1]]
+    runner.write_text("print('changed')\n")
+    assert kubernetes.stage_python_runtime() != sub
+
+
+def test_channel_listens_on_the_flow_run_pods_address(volume, settings, monkeypatch):
+    monkeypatch.setenv("RESOLWE_PREFECT_POD_IP", "10.1.2.3")
+    assert KubernetesBackend().channel_endpoint() == ChannelEndpoint(bind="0.0.0.0", port=0, host="10.1.2.3")
+    settings.FLOW_EXECUTOR = {
+        **settings.FLOW_EXECUTOR,
+        "KUBERNETES_CHANNEL_HOST": "flow.example",
+        "KUBERNETES_CHANNEL_PORT": 7000,
+    }
+    assert KubernetesBackend().channel_endpoint() == ChannelEndpoint(bind="0.0.0.0", port=7000, host="flow.example")
+    assert KubernetesBackend().python_path() == PYTHON_MOUNT
+
+
+def test_run_of_a_python_job_creates_owns_and_deletes_the_channel_secret(volume, stub_python_runtime):
+    cluster = FakeCluster()
+    result, _lines = run(cluster, python_job(volume))
+    assert result.return_code == 0
+    name = cluster.created["job"]["metadata"]["name"]
+    assert mounts(cluster.created["job"])[PYTHON_MOUNT]["subPath"] == kubernetes.python_runtime_sub_path()
+    assert (volume / kubernetes.python_runtime_sub_path() / "resolwe" / "process" / "run.py").is_file()
+    kinds = [c[0] for c in cluster.calls]
+    assert kinds.index("create_secret") < kinds.index("create_job") < kinds.index("patch_secret")
+    assert ("create_secret", f"{name}-channel") in cluster.calls
+    assert ("patch_secret", f"{name}-channel", "Job") in cluster.calls
+    assert cluster.calls[-1] == ("delete_secret", f"{name}-channel")
+
+
+def test_run_of_a_python_job_without_the_runtime_is_the_runs_error(volume, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "resolwe_prefect.runtime.python_runtime", None)
+    result, _lines = run(FakeCluster(), python_job(volume))
+    assert result.return_code == 1 and result.message.startswith("Could not prepare the Kubernetes Job")

@@ -229,3 +229,22 @@ def test_site_read_only_paths_are_visible_even_under_tmp(settings, tmp_path):
     script = f"cat {shared}/tool.txt; echo x > {shared}/new || echo read-only; touch /tmp/mine && echo tmp-writable"
     rc, _message, lines = run(job(tmp_path, script))
     assert lines[0] == "from the site\n" and "read-only\n" in lines and "tmp-writable\n" in lines
+
+
+def test_python_jobs_see_the_runtime_read_only_at_opt_resolwe_python(tmp_path, stub_python_runtime):
+    python = job(tmp_path, "ls /opt/resolwe/python; ls /opt/resolwe/python/resolwe/process; touch /opt/resolwe/python/resolwe/x",
+                 language="python")  # fmt: skip
+    rc, _message, lines = run(python)
+    listed = [line.strip() for line in lines]
+    assert listed[:4] == ["resolwe", "__init__.py", "__pycache__", "run.py"], lines
+    assert rc != 0 and any("Read-only file system" in line for line in lines), lines
+    rc, _message, lines = run(job(tmp_path, "ls /python_runtime", data_id=2, language="python"))
+    assert [line.strip() for line in lines] == ["resolwe"], "also where Resolwe mounts it"
+    rc, _message, lines = run(job(tmp_path, "ls /opt/resolwe; ls / | grep -c python", data_id=3))
+    assert [line.strip() for line in lines] == ["bin", "0"], "bash programs get no Python runtime"
+    assert get_backend("local").python_path() == "/opt/resolwe/python"
+
+
+def test_without_sandbox_the_python_path_is_the_runtimes_own_directories(settings, stub_python_runtime):
+    settings.FLOW_EXECUTOR = {**settings.FLOW_EXECUTOR, "SANDBOX": "none"}
+    assert get_backend("local").python_path() == str(stub_python_runtime)

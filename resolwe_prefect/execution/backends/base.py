@@ -31,6 +31,8 @@ class ProgramJob:
     scheduling_class: str = "BA"  # Resolwe's IN (interactive) or BA (batch)
     input_dirs: list[Path] = field(default_factory=list)  # Data directories of the inputs (read-only)
     secrets_dir: Path | None = None  # files the program reads as /secrets/<handle>
+    language: str = "bash"  # "python": the Python runtime is mounted at PYTHON_MOUNT
+    channel_token: str | None = None  # the TCP channel's per-run token (never in ``env``: the backend hands it over)
 
 
 @dataclass
@@ -77,11 +79,44 @@ class Backend(Protocol):
     def bin_dir(self) -> str:
         """Where the program finds the ``re-*`` utilities."""
 
+    def python_path(self) -> str:
+        """The ``PYTHONPATH`` of a Python process's program: where it finds Resolwe's Python runtime."""
+
+    def channel_endpoint(self) -> ChannelEndpoint | None:
+        """Where the channel listens for this backend's programs: ``None`` for ``<runtime dir>/channel.sock``."""
+
     async def run(self, job: ProgramJob, on_output: OutputLine) -> ProgramResult:
         """Run the program and return its exit status; must not raise for a failing program."""
 
 
 BIN_MOUNT = "/opt/resolwe/bin"
+#: Resolwe's Python runtime (``resolwe.process``, plumbum), read-only, on the program's ``PYTHONPATH``.
+PYTHON_MOUNT = "/opt/resolwe/python"
+#: Where Resolwe itself mounts it; the runtime is there too, for processes that look (``ls / | grep python``).
+RESOLWE_PYTHON_MOUNT = "/python_runtime"
+PYTHON_MOUNTS = (PYTHON_MOUNT, RESOLWE_PYTHON_MOUNT)
+
+
+@dataclass(frozen=True)
+class ChannelEndpoint:
+    """A TCP channel (programs in another pod): listen on ``bind``:``port``, tell the program ``host``."""
+
+    bind: str
+    port: int
+    host: str
+
+
+def python_runtime() -> Path:
+    """The host directory to mount read-only at ``PYTHON_MOUNT``: it holds ``resolwe/`` and ``plumbum/``.
+
+    Built by ``runtime.python_runtime.runtime_dirs()`` (once per content).
+    """
+    from resolwe_prefect.runtime.python_runtime import runtime_dirs
+
+    dirs = [Path(path) for path in runtime_dirs()]
+    if len(dirs) != 1:
+        raise ValueError(f"The Python runtime must be one directory to mount at {PYTHON_MOUNT}, not {len(dirs)}.")
+    return dirs[0]
 
 
 def container_path(host_path: Path, *, data_dir: Path, runtime_dir: Path, data_root: Path) -> str:

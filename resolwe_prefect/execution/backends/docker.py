@@ -1,13 +1,17 @@
 """Run a program in its own Docker container, with the process's limits.
 
 The flow run stays light and outside the container; the image only needs a
-POSIX shell, because the ``re-*`` utilities and the script are mounted in
-from our side. Layout inside the container:
+POSIX shell (and python3 for Python processes), because the ``re-*``
+utilities, the script and the Python runtime are mounted in from our side
+(a Python process's channel is the Unix socket ``/runtime/channel.sock``).
+Layout inside the container:
 
     /data                 the Data object's directory (read-write, the working directory)
     /inputs/<data id>     the Data directories of its inputs (read-only)
     /runtime              script, commands file, temp dir, staged uploads
     /opt/resolwe/bin      the re-* utilities (read-only)
+    /opt/resolwe/python   a Python process's runtime: resolwe.process and plumbum (read-only; the image needs python3)
+    /python_runtime       the same, where Resolwe mounts it
     /secrets              the secrets the process may see (read-only), when there are any
     /etc/passwd, /etc/group  name the run's own identity (``identity.py``)
 
@@ -25,10 +29,22 @@ from pathlib import Path
 
 from django.conf import settings
 from docker.errors import ImageNotFound
+from docker.types import Mount
 
 from resolwe_prefect.data import layout
 
-from .base import BIN_MOUNT, OutputLine, ProgramJob, ProgramResult, container_path, relay_lines
+from .base import (
+    BIN_MOUNT,
+    PYTHON_MOUNT,
+    RESOLWE_PYTHON_MOUNT,
+    ChannelEndpoint,
+    OutputLine,
+    ProgramJob,
+    ProgramResult,
+    container_path,
+    python_runtime,
+    relay_lines,
+)
 from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, reclaim, seal
 
 logger = logging.getLogger(__name__)
@@ -56,6 +72,12 @@ class DockerBackend:
     def bin_dir(self) -> str:
         return BIN_MOUNT
 
+    def python_path(self) -> str:
+        return PYTHON_MOUNT
+
+    def channel_endpoint(self) -> ChannelEndpoint | None:
+        return None  # the socket in /runtime: a bind mount carries it into the container
+
     @staticmethod
     def identity(job: ProgramJob) -> ProgramIdentity:
         return program_identity(job.data_id, settings.FLOW_EXECUTOR.get("DOCKER_USER") or None)
@@ -77,6 +99,12 @@ class DockerBackend:
             volumes[str(input_dir)] = {"bind": f"/inputs/{input_dir.name}", "mode": "ro"}
         if job.secrets_dir is not None:
             volumes[str(job.secrets_dir)] = {"bind": "/secrets", "mode": "ro"}
+        mounts = []
+        if job.language == "python":
+            # docker-py's volumes map each host path once: the second place is a mount of its own.
+            runtime = str(python_runtime())
+            volumes[runtime] = {"bind": PYTHON_MOUNT, "mode": "ro"}
+            mounts.append(Mount(RESOLWE_PYTHON_MOUNT, runtime, type="bind", read_only=True))
         memory = f"{int(job.memory_mb)}m"
         return {
             "image": job.image or settings.FLOW_EXECUTOR["DOCKER_DEFAULT_IMAGE"],
@@ -87,6 +115,7 @@ class DockerBackend:
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges"],
             "volumes": volumes,
+            "mounts": mounts,
             "nano_cpus": int(job.cores * 1e9),
             "mem_limit": memory,
             "memswap_limit": memory,

@@ -11,7 +11,21 @@ program's container, the same as the Docker backend's:
     /inputs/<data id>     the Data directories of its inputs (read-only)
     /runtime              script, commands file, temp dir, staged uploads
     /opt/resolwe/bin      the re-* utilities (a ConfigMap, read-only)
+    /opt/resolwe/python   a Python process's runtime (the shared volume's python-runtime/<hash>, read-only)
+    /python_runtime       the same, where Resolwe mounts it
     /secrets              the secrets the process may see (a per-run Secret, read-only), when there are any
+
+Python processes: their runtime (``resolwe.process``, plumbum) is too big for
+a ConfigMap (1 MiB), so the flow run copies it once per content hash onto the
+shared volume (``python-runtime/<hash>``) and the program mounts that
+read-only. Their channel is TCP: the flow run listens on its pod's address
+(``RESOLWE_PREFECT_POD_IP`` from the downward API, or
+``KUBERNETES_CHANNEL_HOST``) and the program gets
+``RESOLWE_CHANNEL=tcp://<host>:<port>`` and ``RESOLWE_CHANNEL_TOKEN`` from a
+per-run Secret (``<job>-channel``, owned by the Job); no Service is needed,
+the program connects to the flow-run pod directly
+(``deployments/kubernetes/networkpolicy.yaml`` lets programs without network
+reach flow-run pods, and nothing else).
 
 Storage: the Data directories and the runtime directories live on one shared
 ReadWriteMany PersistentVolumeClaim (``KUBERNETES_DATA_PVC``). The flow side
@@ -31,6 +45,8 @@ Settings (all in ``FLOW_EXECUTOR``, all optional):
     KUBERNETES_PLACEMENT           {scheduling class: pod-spec fields}, see DEFAULT_PLACEMENT
     KUBERNETES_JOB_TTL             ttlSecondsAfterFinished of program Jobs (default 600)
     KUBERNETES_START_TIMEOUT       seconds a program pod may take to start (default 1800)
+    KUBERNETES_CHANNEL_HOST        the address programs reach the flow run at (default RESOLWE_PREFECT_POD_IP)
+    KUBERNETES_CHANNEL_PORT        the channel's TCP port (default 0: any free port)
 """
 
 from __future__ import annotations
@@ -45,6 +61,9 @@ import math
 import os
 import re
 import secrets as random
+import shutil
+import socket
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -53,7 +72,17 @@ from django.conf import settings
 
 from resolwe_prefect.data import layout
 
-from .base import BIN_MOUNT, OutputLine, ProgramJob, ProgramResult, container_path
+from .base import (
+    BIN_MOUNT,
+    PYTHON_MOUNT,
+    PYTHON_MOUNTS,
+    ChannelEndpoint,
+    OutputLine,
+    ProgramJob,
+    ProgramResult,
+    container_path,
+    python_runtime,
+)
 from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, seal
 
 SECRETS_MOUNT = "/secrets"
@@ -213,6 +242,61 @@ def secrets_name(name: str) -> str:
     return f"{name}-secrets"
 
 
+def channel_secret_name(name: str) -> str:
+    return f"{name}-channel"
+
+
+PYTHON_RUNTIME_DIR = "python-runtime"
+
+
+def _runtime_files() -> list[tuple[str, Path]]:
+    """Every file of the Python runtime as (path under PYTHON_MOUNT, host path), compiled files left out."""
+    root = python_runtime()
+    return [
+        (path.relative_to(root).as_posix(), path)
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.relative_to(root).parts and path.suffix != ".pyc"
+    ]
+
+
+def python_runtime_sub_path() -> str:
+    """The shared volume's ``subPath`` of this version of the Python runtime: ``python-runtime/<hash>``."""
+    digest = hashlib.sha256()
+    for name, path in _runtime_files():
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"{PYTHON_RUNTIME_DIR}/{digest.hexdigest()[:16]}"
+
+
+def stage_python_runtime() -> str:
+    """Copy the Python runtime onto the shared volume once per content; its ``subPath``.
+
+    Copied under a temporary name and renamed into place, so a program never
+    mounts a half-written runtime; readable by every run's uid, written by none.
+    """
+    sub = python_runtime_sub_path()
+    target = volume_root() / sub
+    if target.is_dir():
+        return sub
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
+    try:
+        for name, path in _runtime_files():
+            destination = staging / name
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination)
+            destination.chmod(0o644)
+        for directory in [staging, *(p for p in staging.rglob("*") if p.is_dir())]:
+            directory.chmod(0o755)
+        try:
+            staging.rename(target)
+        except OSError:  # another run put it there first
+            if not target.is_dir():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return sub
+
+
 def read_secret_files(directory: Path) -> dict[str, bytes]:
     """The files of a secrets directory (made unlistable, 0300, by ``write_secret_files``)."""
     directory = Path(directory)
@@ -249,6 +333,16 @@ class KubernetesBackend:
     def bin_dir(self) -> str:
         return BIN_MOUNT
 
+    def python_path(self) -> str:
+        return PYTHON_MOUNT
+
+    def channel_endpoint(self) -> ChannelEndpoint | None:
+        """TCP on the flow run's pod: the program runs in a pod of its own and cannot reach our runtime's socket."""
+        host = _setting("KUBERNETES_CHANNEL_HOST") or os.environ.get("RESOLWE_PREFECT_POD_IP")
+        if not host:
+            host = socket.gethostbyname(socket.gethostname())
+        return ChannelEndpoint(bind="0.0.0.0", port=int(_setting("KUBERNETES_CHANNEL_PORT", 0)), host=str(host))  # noqa: S104
+
     # --- manifests -----------------------------------------------------------------------------
 
     @staticmethod
@@ -271,8 +365,9 @@ class KubernetesBackend:
         scheduling_class: str = "BA",
         name: str | None = None,
         utilities_name: str | None = None,
+        python_runtime: str | None = None,
     ) -> dict:
-        """The complete ``batch/v1`` Job of one program run."""
+        """The complete ``batch/v1`` Job of one program run (``python_runtime``: the runtime's ``subPath``)."""
         name = name or job_name(job)
         utilities_name = utilities_name or utilities_configmap()["metadata"]["name"]
         identity = self.identity(job)
@@ -312,6 +407,10 @@ class KubernetesBackend:
                     "readOnly": True,
                 }
             )
+        if job.language == "python":
+            runtime_path = python_runtime or python_runtime_sub_path()
+            for mount in PYTHON_MOUNTS:
+                mounts.append({"name": "data", "mountPath": mount, "subPath": runtime_path, "readOnly": True})
         volumes: list[dict[str, Any]] = [
             {"name": "data", "persistentVolumeClaim": {"claimName": claim}},
             {"name": "utilities", "configMap": {"name": utilities_name, "defaultMode": 0o755}},
@@ -329,6 +428,10 @@ class KubernetesBackend:
                         "mountPath": str(Path("/runtime") / Path(job.secrets_dir).relative_to(job.runtime_dir)),
                     }
                 )
+        env: list[dict[str, Any]] = [{"name": str(k), "value": str(v)} for k, v in job.env.items()]
+        if job.channel_token is not None:
+            secret_ref = {"name": channel_secret_name(name), "key": "token"}
+            env.append({"name": "RESOLWE_CHANNEL_TOKEN", "valueFrom": {"secretKeyRef": secret_ref}})
         cpu, memory = str(max(int(job.cores), 1)), f"{int(job.memory_mb)}Mi"
         container = {
             "name": CONTAINER,
@@ -336,7 +439,7 @@ class KubernetesBackend:
             "imagePullPolicy": _setting("KUBERNETES_IMAGE_PULL_POLICY", "IfNotPresent"),
             "command": ["bash", "--noprofile", "--norc", "/runtime/script.sh"],
             "workingDir": "/data",
-            "env": [{"name": str(k), "value": str(v)} for k, v in job.env.items()],
+            "env": env,
             "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu, "memory": memory}},
             "securityContext": {
                 "allowPrivilegeEscalation": False,
@@ -404,6 +507,23 @@ class KubernetesBackend:
             "data": {key: base64.b64encode(value).decode() for key, value in files.items()},
         }
 
+    def channel_secret_manifest(self, job: ProgramJob, *, name: str) -> dict:
+        """The per-run ``v1`` Secret with the channel's token, read by the program as ``RESOLWE_CHANNEL_TOKEN``."""
+        if job.channel_token is None:
+            raise ValueError("The job has no channel token.")
+        return {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "immutable": True,
+            "metadata": {
+                "name": channel_secret_name(name),
+                "namespace": namespace(),
+                "labels": self.labels(job, name),
+            },
+            "data": {"token": base64.b64encode(job.channel_token.encode()).decode()},
+        }
+
     # --- running -------------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
@@ -439,12 +559,21 @@ class KubernetesBackend:
             identity_files(identity, job.runtime_dir / "identity")
             give_to_program(identity, job.data_dir, job.runtime_dir)
             utilities_map = utilities_configmap()
+            runtime = stage_python_runtime() if job.language == "python" else None
             manifest = self.job_manifest(
-                job, scheduling_class=scheduling_class, name=name, utilities_name=utilities_map["metadata"]["name"]
+                job,
+                scheduling_class=scheduling_class,
+                name=name,
+                utilities_name=utilities_map["metadata"]["name"],
+                python_runtime=runtime,
             )
-            secret = self.secret_manifest(job, name=name) if job.secrets_dir is not None else None
+            secrets = []
+            if job.secrets_dir is not None:
+                secrets.append(self.secret_manifest(job, name=name))
+            if job.channel_token is not None:
+                secrets.append(self.channel_secret_manifest(job, name=name))
             await self._load_configuration()
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError, ImportError) as error:
             return ProgramResult(1, f"Could not prepare the Kubernetes Job: {error}")
         except Exception as error:  # noqa: BLE001 - no kubeconfig, no in-cluster config
             return ProgramResult(1, f"Could not configure the Kubernetes client: {error}")
@@ -453,16 +582,17 @@ class KubernetesBackend:
 
         ns = manifest["metadata"]["namespace"]
         async with self._apis() as (core, batch):
-            created_job = created_secret = False
+            created_job = False
+            created_secrets: list[str] = []
             try:
                 try:
                     await self._ensure_configmap(core, ns, utilities_map)
-                    if secret is not None:
+                    for secret in secrets:
                         await core.create_namespaced_secret(ns, secret)
-                        created_secret = True
+                        created_secrets.append(secret["metadata"]["name"])
                     created = await batch.create_namespaced_job(ns, manifest)
                     created_job = True
-                    if secret is not None:
+                    for secret in secrets:
                         await self._adopt_secret(core, ns, secret, created)
                 except client.ApiException as error:
                     return ProgramResult(1, f"Could not create the Kubernetes Job: {_api_error(error)}")
@@ -478,7 +608,7 @@ class KubernetesBackend:
             except Exception as error:  # noqa: BLE001 - the run's error, never the flow's
                 return ProgramResult(1, f"Kubernetes backend error: {error}")
             finally:
-                await self._cleanup(core, batch, ns, name, created_job, created_secret)
+                await self._cleanup(core, batch, ns, name, created_job, created_secrets)
                 seal(job.data_dir)
 
     async def _ensure_configmap(self, core, ns: str, configmap: dict) -> None:
@@ -501,15 +631,15 @@ class KubernetesBackend:
         }
         await core.patch_namespaced_secret(secret["metadata"]["name"], ns, {"metadata": {"ownerReferences": [owner]}})
 
-    async def _cleanup(self, core, batch, ns: str, name: str, created_job: bool, created_secret: bool) -> None:
+    async def _cleanup(self, core, batch, ns: str, name: str, created_job: bool, created_secrets: list[str]) -> None:
         if created_job:
             try:
                 await batch.delete_namespaced_job(name, ns, propagation_policy="Background")
             except Exception:  # noqa: BLE001, S110 - cleanup must not hide the result; the Job's TTL removes it
                 pass
-        if created_secret:
+        for secret_name in created_secrets:
             try:
-                await core.delete_namespaced_secret(secrets_name(name), ns)
+                await core.delete_namespaced_secret(secret_name, ns)
             except Exception:  # noqa: BLE001, S110 - owned by the Job: garbage-collected with it
                 pass
 

@@ -19,7 +19,18 @@ from django.conf import settings
 
 from resolwe_prefect.data import layout
 
-from .base import BIN_MOUNT, OUTPUT_CHUNK, OutputLine, ProgramJob, ProgramResult, container_path, relay_lines
+from .base import (
+    BIN_MOUNT,
+    OUTPUT_CHUNK,
+    PYTHON_MOUNT,
+    ChannelEndpoint,
+    OutputLine,
+    ProgramJob,
+    ProgramResult,
+    container_path,
+    python_runtime,
+    relay_lines,
+)
 from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, reclaim, seal
 from .sandbox import Network, SandboxUnavailable, bwrap_command, read_child_pid, sandbox_mode
 
@@ -47,6 +58,14 @@ class LocalBackend:
         from resolwe_prefect.runtime.preamble import bin_dir
 
         return str(bin_dir())
+
+    def python_path(self) -> str:
+        if self.sandboxed():
+            return PYTHON_MOUNT
+        return str(python_runtime())  # trusted programs on the host's paths
+
+    def channel_endpoint(self) -> ChannelEndpoint | None:
+        return None
 
     @staticmethod
     def identity(job: ProgramJob) -> ProgramIdentity | None:

@@ -3,7 +3,9 @@
 A program started by the local backend sees the same layout as in a
 container (``container_path``): its Data directory at ``/data``, its inputs
 read-only at ``/inputs/<id>``, its side of the run at ``/runtime``, the
-``re-*`` utilities at ``/opt/resolwe/bin``, its declared secrets at
+``re-*`` utilities at ``/opt/resolwe/bin`` (and, for a Python process,
+Resolwe's Python runtime at ``/opt/resolwe/python`` and at Resolwe's own
+``/python_runtime``), its declared secrets at
 ``/secrets``, the host's system directories read-only, and a private
 ``/tmp``, ``/proc`` and ``/dev``. Nothing else of the host exists for it:
 not the state directory, not other Data, not the databases, not the host's
@@ -33,7 +35,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .base import BIN_MOUNT, ProgramJob
+from .base import BIN_MOUNT, PYTHON_MOUNTS, ProgramJob, python_runtime
 from .identity import ProgramIdentity
 
 #: Host directories every program may read (when they exist); links among them are kept as links.
@@ -109,6 +111,10 @@ def bwrap_command(
         command += ["--perms", "0755", "--dir", directory]
     command += ["--bind", str(job.data_dir), "/data", "--bind", str(job.runtime_dir), "/runtime"]
     command += ["--ro-bind", bin_dir, BIN_MOUNT]
+    if job.language == "python":
+        runtime = str(python_runtime())
+        for mount in PYTHON_MOUNTS:
+            command += ["--ro-bind", runtime, mount]
     for input_dir in job.input_dirs:
         if Path(input_dir).is_dir():
             command += ["--ro-bind", str(input_dir), f"/inputs/{Path(input_dir).name}"]

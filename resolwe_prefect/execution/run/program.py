@@ -2,11 +2,16 @@
 
 Pure preparation for the ``render-program`` and ``run-program`` tasks; the
 ORM is used synchronously here and reached from the tasks through threads.
+A bash process's program is its rendered template; a Python process's is
+``python3 -m resolwe.process.run /runtime/run.json`` over the stored module
+(``/runtime/process.py``) and its hydrated inputs (docs/python-processes.md).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import shutil
 from pathlib import Path
 from typing import Any
@@ -24,10 +29,14 @@ from resolwe_prefect.execution.run.staging import resolve_file_temp
 from resolwe_prefect.expressions.configured import configured_engine
 from resolwe_prefect.expressions.context import build_program_context
 from resolwe_prefect.expressions.engine import JinjaEngine
+from resolwe_prefect.schema.fields import fill_defaults
 from resolwe_prefect.schema.walk import FieldVisit, Schema, map_fields
 from resolwe_prefect.secrets.services import secrets_for_run
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+PYTHON_SOURCE = "process.py"
+PYTHON_RUN = "run.json"
+CHANNEL_SOCKET = "channel.sock"
 
 
 def engine_for(plan: RunPlan) -> JinjaEngine:
@@ -45,8 +54,6 @@ def program_context(plan: RunPlan, backend: Backend) -> dict[str, Any]:
     def file_path(data_id: int, path: str) -> str:
         return program_path(backend, plan, layout.data_dir(data_id) / path)
 
-    requirements = dict(plan.process.requirements)
-    requirements["resources"] = {**requirements.get("resources", {}), **plan.limits}
     return build_program_context(
         inputs=resolve_uploads(plan.process.input_schema, plan.input, backend, plan),
         input_schema=plan.process.input_schema,
@@ -57,10 +64,57 @@ def program_context(plan: RunPlan, backend: Backend) -> dict[str, Any]:
             "name": plan.name,
             "dir": program_path(backend, plan, Path(plan.data_dir)),
         },
-        requirements=requirements,
+        requirements=effective_requirements(plan),
         load_data=load_data,
         file_path=file_path,
     )
+
+
+def effective_requirements(plan: RunPlan) -> dict[str, Any]:
+    """The process's requirements with the resources this run really has."""
+    requirements = dict(plan.process.requirements)
+    requirements["resources"] = {**requirements.get("resources", {}), **plan.limits}
+    return requirements
+
+
+def python_run_spec(plan: RunPlan, backend: Backend) -> dict[str, Any]:
+    """``run.json`` of a Python process: the inputs hydrated as for bash (uploads staged and mapped, defaults filled).
+
+    A ``data:`` input stays the Data id: the program reads the object through the channel.
+    """
+    schema = plan.process.input_schema
+    runtime = Path(plan.runtime_dir)
+    return {
+        "source": program_path(backend, plan, runtime / PYTHON_SOURCE),
+        "slug": plan.process.slug,
+        "data": {
+            "id": plan.data_id,
+            "name": plan.name,
+            "slug": plan.slug,
+            "entity_id": plan.entity_id,
+            "collection_id": plan.collection_id,
+            "contributor_id": plan.contributor_id,
+        },
+        "inputs": resolve_uploads(schema, fill_defaults(schema, plan.input), backend, plan),
+        "requirements": effective_requirements(plan),
+        "process": {key: value for key, value in plan.process.as_dict().items() if key != "run"},
+    }
+
+
+def python_program(plan: RunPlan, backend: Backend) -> str:
+    """Write ``process.py`` and ``run.json`` into the runtime directory; the script that runs them."""
+    runtime = Path(plan.runtime_dir)
+    spec = python_run_spec(plan, backend)
+    source = plan.process.program
+    if not isinstance(source, str) or not source.strip():
+        raise ValueError("The Python process has no program.")
+    for name, text in ((PYTHON_SOURCE, source), (PYTHON_RUN, json.dumps(spec, indent=1, default=str))):
+        path = runtime / name
+        path.unlink(missing_ok=True)
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o644)
+    run = shlex.quote(program_path(backend, plan, runtime / PYTHON_RUN))
+    return f"exec python3 -m resolwe.process.run {run}\n"
 
 
 def resolve_uploads(schema: Schema, values: dict[str, Any], backend: Backend, plan: RunPlan) -> dict[str, Any]:
@@ -132,6 +186,17 @@ def program_environment(plan: RunPlan, backend: Backend) -> dict[str, str]:
         "RESOLWE_HOST_URL": settings.RESOLWE_HOST_URL,
         "RESOLWE_DATA_ID": str(plan.data_id),
     }
+    if plan.process.language == "python":
+        env.update(
+            {
+                "PYTHONPATH": backend.python_path(),
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONDONTWRITEBYTECODE": "1",
+                "PYTHONNOUSERSITE": "1",
+            }
+        )
+        if backend.channel_endpoint() is None:  # else the TCP address, known once the channel listens
+            env["RESOLWE_CHANNEL"] = program_path(backend, plan, runtime / CHANNEL_SOCKET)
     env.update({str(k): str(v) for k, v in settings.FLOW_EXECUTOR.get("SET_ENV", {}).items()})
     return env
 
@@ -154,4 +219,5 @@ def program_job(plan: RunPlan, script: str, backend: Backend) -> ProgramJob:
         timeout=timeout,
         scheduling_class=plan.process.scheduling_class,
         input_dirs=[layout.data_dir(i) for i in input_data_ids(plan.process.input_schema, plan.input)],
+        language=plan.process.language,
     )

@@ -20,8 +20,10 @@ from prefect.cache_policies import NO_CACHE
 
 from resolwe_prefect.data import transitions
 from resolwe_prefect.execution.backends import get_backend
+from resolwe_prefect.execution.backends.base import python_runtime
 from resolwe_prefect.execution.run import outputs, program
 from resolwe_prefect.execution.run.artifacts import ProgressMirror, publish_outputs_summary
+from resolwe_prefect.execution.run.channel import Channel
 from resolwe_prefect.execution.run.children import ChildError
 from resolwe_prefect.execution.run.children import run_workflow as create_steps
 from resolwe_prefect.execution.run.plan import RunPlan, prepare_run
@@ -72,17 +74,33 @@ async def run_workflow(plan: RunPlan) -> dict[str, Any]:
     return await db(create_and_finish)()
 
 
+PROGRAM_LANGUAGES = ("bash", "python")
+
+
 @task(name="render-program", cache_policy=NO_CACHE, retries=0)
 async def render_program(plan: RunPlan) -> str:
-    """Render the process's program with its inputs, every value shell-quoted unless ``|safe``."""
+    """Render the process's program with its inputs, every value shell-quoted unless ``|safe``.
+
+    A Python process's program is written as it is stored, beside its hydrated
+    inputs (``run.json``); the script runs Resolwe's Python runtime on them.
+    """
     language = plan.process.language
-    if language != "bash":
+    if language not in PROGRAM_LANGUAGES:
         raise ProgramError(f"Unsupported process language: {language!r}.")
     backend = get_backend(settings.FLOW_EXECUTOR["BACKEND"])
     try:
         await db(program.run_secrets)(plan)
     except SecretAccessError as error:
         raise ProgramError(str(error)) from error
+    if language == "python":
+        try:
+            await asyncio.to_thread(python_runtime)  # built once per content; the backends mount it
+        except (ImportError, OSError, RuntimeError, ValueError) as error:
+            raise ProgramError(f"The Python runtime is not available: {error}") from error
+        try:
+            return await db(program.python_program)(plan, backend)
+        except (FileNotFoundError, ValueError) as error:
+            raise ProgramError(str(error)) from error
     try:
         engine = program.engine_for(plan)
         context = await db(program.program_context)(plan, backend)
@@ -141,9 +159,14 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
             logger.info(line.rstrip("\n"))
 
         watcher = asyncio.create_task(watch_progress())
+        channel = Channel(plan, backend) if plan.process.language == "python" else None
         try:
+            if channel is not None:
+                await open_channel(channel, job, backend)
             result, detached = await _run_while_bound(plan, backend.run(job, on_output))
         finally:
+            if channel is not None:  # closed once the program has ended: nothing of it asks any more
+                await channel.close()
             stop_watching.set()
             try:
                 await asyncio.wait_for(watcher, timeout=30)
@@ -155,6 +178,16 @@ async def run_program(plan: RunPlan, script: str) -> dict[str, Any]:
         return {"return_code": -9, "message": DETACHED_MESSAGE, "detached": True}
     await report_progress()
     return {"return_code": result.return_code, "message": result.message}
+
+
+async def open_channel(channel: Channel, job, backend) -> None:
+    """Listen for a Python process's program: the Unix socket in its runtime directory, or TCP with a token."""
+    endpoint = backend.channel_endpoint()
+    if endpoint is None:
+        await channel.start_unix()
+        return
+    job.env["RESOLWE_CHANNEL"] = await channel.start_tcp(endpoint.bind, endpoint.port, endpoint.host)
+    job.channel_token = channel.token
 
 
 async def _run_while_bound(plan: RunPlan, program) -> tuple[Any, bool]:

@@ -1,0 +1,189 @@
+"""Python processes on the real stack, on the local and the Docker backend.
+
+A trivial process ends OK; one reads its Data input's outputs (the file
+through its input mount) over the channel and creates an Entity owned by its
+contributor; a hostile one tries to read and edit another user's objects
+(refused with Resolwe's listener messages) and to find credentials in its
+environment (there are none: the channel is its only way out).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from resolwe_prefect.cli.demo import ApiClient
+
+from .conftest import ADMIN_PASSWORD, PROCESSES, Stack, running_stack
+
+pytestmark = pytest.mark.e2e
+
+PYTHON_PROCESSES = Path(__file__).parent / "python_processes"
+SLUGS = ("e2e-python-hello", "e2e-python-source", "e2e-python-reader", "e2e-python-attack")
+IMAGE = "resolwe-prefect/base:bookworm-py"
+PASSWORD = "python-e2e-password"
+NOT_READABLE = "No objects match the given criteria or no permission to read object."
+TIMEOUT = 180
+
+
+def _manage(stack: Stack, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "resolwe_prefect.cli", "manage", *args],
+        env=stack.env, check=True, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    return done.stdout
+
+
+def _docker_available() -> bool:
+    try:
+        found = subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return found.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def docker_stack():
+    if not _docker_available():
+        pytest.skip(f"Docker or the image {IMAGE} is not available")
+    paths = os.pathsep.join([str(PROCESSES), str(PYTHON_PROCESSES)])
+    with running_stack("python", {"RESOLWE_PREFECT_BACKEND": "docker", "RESOLWE_PREFECT_PROCESS_PATHS": paths}) as up:
+        info = up.info
+        yield Stack(info["api"], info["prefect_api"], up.home, ApiClient(info["api"], "admin", ADMIN_PASSWORD),
+                    up.env, info["prefect_ui"])  # fmt: skip
+
+
+@pytest.fixture(scope="module", params=["local", "docker"])
+def target(request) -> Stack:
+    """The session's stack (local backend, the processes registered into it) or one on the Docker backend."""
+    if request.param == "docker":
+        stack = request.getfixturevalue("docker_stack")
+    else:
+        stack = request.getfixturevalue("stack")
+        _manage(stack, "register", "--file", str(PYTHON_PROCESSES / "e2e_python.py"))
+    for slug in SLUGS:  # registered by the admin; every user may run them
+        found = stack.client.session.get(f"{stack.url}/api/process", params={"slug": slug}, timeout=30).json()
+        assert found, f"{slug} was not registered"
+        response = stack.client.session.post(
+            f"{stack.url}/api/process/{found[0]['id']}/permissions", json={"public": "view"}, timeout=30
+        )
+        assert response.status_code == 200, response.text
+    return stack
+
+
+def _user(stack: Stack, name: str) -> ApiClient:
+    _manage(stack, "ensure_user", name, "--password", PASSWORD)
+    return ApiClient(stack.url, name, PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def users(target: Stack) -> tuple[ApiClient, ApiClient]:
+    """Two ordinary users: the one whose processes run, and another whose objects they attack."""
+    suffix = uuid.uuid4().hex[:6]
+    return _user(target, f"pyuser-{suffix}"), _user(target, f"pyvictim-{suffix}")
+
+
+def _run(client: ApiClient, slug: str, inputs: dict) -> dict:
+    data = client.create_data(slug, inputs)
+    return client.wait([data["id"]], TIMEOUT)[data["id"]]
+
+
+def _api(client: ApiClient, method: str, path: str, **kwargs):
+    response = client.session.request(method, f"{client.base_url}/api/{path}", timeout=30, **kwargs)
+    return response
+
+
+def test_a_trivial_python_process_ends_ok(target, users):
+    user, _other = users
+    final = _run(user, "e2e-python-hello", {"name": "e2e"})
+    assert final["status"] == "OK", final["process_error"]
+    assert final["output"] == {"greeting": "Hello, e2e!"}
+    stdout = user.session.get(f"{user.base_url}/data/{final['id']}/stdout.txt", timeout=30)
+    assert f"Hello from Data {final['id']}" in stdout.text
+
+
+def test_a_python_process_reads_its_input_and_creates_an_entity(target, users):
+    user, other = users
+    text, sample = f"source-{uuid.uuid4().hex}", f"python-sample-{uuid.uuid4().hex[:8]}"
+    source = _run(user, "e2e-python-source", {"text": text})
+    assert source["status"] == "OK", source["process_error"]
+    final = _run(user, "e2e-python-reader", {"source": source["id"], "sample": sample})
+    assert final["status"] == "OK", final["process_error"]
+    output = final["output"]
+    assert output["source_name"] == source["name"] and output["source_text"] == text
+    assert output["file_content"] == text and output["file_path"] == f"/inputs/{source['id']}/source.txt"
+    entity = _api(user, "GET", f"entity/{output['entity_id']}")
+    assert entity.status_code == 200 and entity.json()["name"] == sample
+    assert entity.json()["contributor"]["username"] == user.credentials[0]
+    assert "owner" in entity.json()["current_user_permissions"][0]["permissions"]
+    assert _api(other, "GET", f"entity/{output['entity_id']}").status_code == 404
+
+
+@pytest.fixture(scope="module")
+def victims_objects(target, users) -> dict:
+    """The other user's Data object, a private entity, one shared with the user to view, a viewable collection."""
+    user, victim = users
+    data = _run(victim, "e2e-python-hello", {"name": "victim"})
+    assert data["status"] == "OK", data["process_error"]
+    hidden = _api(victim, "POST", "entity", json={"name": "Victim's private sample"}).json()
+    shared = _api(victim, "POST", "entity", json={"name": "Victim's shared sample"}).json()
+    collection = _api(victim, "POST", "collection", json={"name": "Victim's collection"}).json()
+    for kind, obj in (("entity", shared), ("collection", collection)):
+        granted = _api(victim, "POST", f"{kind}/{obj['id']}/permissions", json={"users": {user.credentials[0]: "view"}})
+        assert granted.status_code == 200, granted.text
+    return {"data": data["id"], "hidden": hidden["id"], "shared": shared["id"], "collection": collection["id"]}
+
+
+def _attack(user: ApiClient, action: str, target_id: int | None = None) -> dict:
+    inputs: dict = {"action": action}
+    if target_id is not None:
+        inputs["target"] = target_id
+    return _run(user, "e2e-python-attack", inputs)
+
+
+def test_a_python_process_cannot_read_what_its_contributor_may_not(target, users, victims_objects):
+    user, _victim = users
+    for action, target_id in (("read-data", victims_objects["data"]), ("read-entity", victims_objects["hidden"])):
+        final = _attack(user, action, target_id)
+        assert final["status"] == "ER", final
+        assert final["process_error"] == [NOT_READABLE], final["process_error"]
+    listed = _attack(user, "list-data")
+    assert listed["status"] == "OK", listed["process_error"]
+    assert victims_objects["data"] not in json.loads(listed["output"]["report"])
+    assert listed["id"] in json.loads(listed["output"]["report"])
+
+
+def test_a_python_process_cannot_edit_what_its_contributor_may_only_view(target, users, victims_objects):
+    user, victim = users
+    shared = victims_objects["shared"]
+    final = _attack(user, "edit-entity", shared)
+    assert final["status"] == "ER", final
+    assert final["process_error"] == [f"No edit permission for entity with id {shared}."], final["process_error"]
+    assert _api(victim, "GET", f"entity/{shared}").json()["name"] == "Victim's shared sample"
+    collection = victims_objects["collection"]
+    planted = _attack(user, "create-in-collection", collection)
+    assert planted["status"] == "ER", planted
+    assert planted["process_error"] == [f"No edit permission for collection with id {collection}."]
+    assert _api(victim, "GET", "entity", params={"collection": collection}).json() == []
+
+
+def test_a_python_process_finds_no_credentials_in_its_environment(target, users):
+    user, _victim = users
+    final = _attack(user, "environment")
+    assert final["status"] == "OK", final["process_error"]
+    seen = json.loads(final["output"]["report"])
+    names = [name for name in seen if not name.startswith("/proc/")]
+    words = ("PREFECT", "DATABASE", "DJANGO", "SECRET", "PASSWORD", "TOKEN", "AUTH")
+    assert not [name for name in names if any(word in name.upper() for word in words)], names
+    assert seen["RESOLWE_CHANNEL"] == "/runtime/channel.sock" and seen["PYTHONPATH"] == "/opt/resolwe/python"
+    report = final["output"]["report"]
+    secrets = [ADMIN_PASSWORD, PASSWORD]
+    secrets += [(target.home / name).read_text().strip() for name in ("secret-key", "prefect-auth")]
+    secrets += [value for name in ("DATABASE_URL", "PREFECT_API_AUTH_STRING") if (value := target.env.get(name))]
+    assert not [secret for secret in secrets if secret and secret in report]
