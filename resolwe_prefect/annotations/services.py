@@ -127,7 +127,10 @@ def define_fields(specs: Iterable[dict[str, Any]]) -> list[AnnotationField]:
     """Create or update groups and fields from plain dicts; safe to run again.
 
     Keys: ``group`` and ``name`` (required), ``group_label``,
-    ``group_sort_order``, and any of :data:`FIELD_KEYS`. A changed
+    ``group_sort_order``, and any of :data:`FIELD_KEYS`. A spec is the
+    field's whole definition, so a spec without ``vocabulary`` or
+    ``validator_regex`` leaves the field without one (a fixture that redefines
+    a field must not inherit an earlier fixture's constraint). A changed
     vocabulary relabels the field's stored values.
     """
     fields = []
@@ -140,6 +143,8 @@ def define_fields(specs: Iterable[dict[str, Any]]) -> list[AnnotationField]:
         group = _group(spec)
         values = {key: spec[key] for key in FIELD_KEYS if key in spec}
         values["type"] = field_type
+        values.setdefault("vocabulary", None)
+        values.setdefault("validator_regex", None)
         field = AnnotationField.objects.filter(group=group, name=spec["name"]).first()
         if field is None:
             values.setdefault("label", spec["name"])

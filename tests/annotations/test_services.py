@@ -126,6 +126,17 @@ def test_command_is_idempotent_and_updates(db):
     assert field.vocabulary == {"Valid": "Valid", "Other": "Other"} and field.type == "STRING"
 
 
+def test_redefinition_without_vocabulary_or_regex_drops_them(db):
+    """A spec is the whole definition: a later fixture's plain field accepts any value."""
+    first = {"group": "general", "name": "species", "type": "STRING", "vocabulary": {"Valid": "Valid"},
+             "validator_regex": "^V"}  # fmt: skip
+    services.define_fields([first])
+    (field,) = services.define_fields([{"group": "general", "name": "species", "type": "STRING"}])
+    field.refresh_from_db()
+    assert (field.vocabulary, field.validator_regex) == (None, None)
+    assert validate_value(field, "Human") == []
+
+
 def test_command_relabels_and_sets_entity_values(fields, entity, admin):
     out = StringIO()
     call_command(
