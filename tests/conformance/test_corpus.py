@@ -60,4 +60,7 @@ def test_conformance_corpus(backend, capsys):
     assert summary, f"the runner printed no summary line (exit {result.returncode})"
     failed = {line.split()[1].rstrip(":") for line in result.stdout.splitlines() if line.startswith("FAIL ")}
     unexpected = sorted(failed - KNOWN_FAILURES.keys())
-    assert not unexpected, f"{len(unexpected)} conformance cases failed: {unexpected}\n{summary[-1]}"
+    reasons = [line[:600] for line in result.stdout.splitlines() if line.startswith("FAIL ")]
+    assert not unexpected, f"{len(unexpected)} conformance cases failed: {unexpected}\n{summary[-1]}\n" + "\n".join(
+        reasons
+    )
