@@ -11,7 +11,7 @@ line each way, replies in order::
 
 No credentials reach the program: every request is answered here, with the
 ORM in the channel's own thread (one database connection, closed with the
-channel), as the Data object's contributor (``channel_commands``).
+channel), as the Data object's contributor (``object_api``).
 A request that is malformed, too large or refused gets an error reply; the
 run goes on. Requests are limited in size, number and concurrent connections.
 """
@@ -37,7 +37,7 @@ from django.db import DatabaseError, close_old_connections, connections
 
 from resolwe_prefect.data import layout
 from resolwe_prefect.execution.backends import Backend
-from resolwe_prefect.execution.run.channel_commands import HANDLERS, REQUEST_ERRORS, Requester
+from resolwe_prefect.execution.run.object_api import HANDLERS, REQUEST_ERRORS, Requester
 from resolwe_prefect.execution.run.plan import RunPlan
 from resolwe_prefect.execution.run.program import CHANNEL_SOCKET, program_path
 

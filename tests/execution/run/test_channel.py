@@ -27,7 +27,7 @@ from resolwe_prefect.execution.backends import get_backend
 from resolwe_prefect.execution.run import channel as channel_module
 from resolwe_prefect.execution.run import program
 from resolwe_prefect.execution.run.channel import Channel
-from resolwe_prefect.execution.run.channel_commands import HANDLERS, NOT_READABLE, ChannelError, Requester
+from resolwe_prefect.execution.run.object_api import HANDLERS, NOT_READABLE, ChannelError, Requester
 from resolwe_prefect.execution.run.plan import prepare_run
 from resolwe_prefect.execution.run.steps import open_channel
 from resolwe_prefect.permissions import services as permissions
