@@ -79,7 +79,10 @@ def start_stack(home: Path, database_url: str | None, backend: str) -> tuple[sub
     # deployment a moment later; a POST before that waits for the sweep.
     import requests
 
-    while requests.get(f"{info['prefect_api']}/deployments/name/resolwe-data/local", timeout=10).status_code != 200:
+    # The local Prefect server wants the basic auth ``up`` generated (``<home>/prefect-auth``).
+    user, _, password = (home / "prefect-auth").read_text().strip().partition(":")
+    url = f"{info['prefect_api']}/deployments/name/resolwe-data/local"
+    while requests.get(url, timeout=10, auth=(user, password)).status_code != 200:
         if process.poll() is not None or time.monotonic() > deadline:
             raise SystemExit(f"the worker did not register its deployment; see {home / 'worker.log'}")
         time.sleep(0.2)
