@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from resolwe_prefect.cli.demo import ApiClient
+from tests.support import pypi_cache
 
 from .conftest import ADMIN_PASSWORD, PROCESSES, Stack, running_stack
 
@@ -187,3 +188,38 @@ def test_a_python_process_finds_no_credentials_in_its_environment(target, users)
     secrets += [(target.home / name).read_text().strip() for name in ("secret-key", "prefect-auth")]
     secrets += [value for name in ("DATABASE_URL", "PREFECT_API_AUTH_STRING") if (value := target.env.get(name))]
     assert not [secret for secret in secrets if secret and secret in report]
+
+
+@pytest.fixture(scope="module")
+def resolwe_bio_gene_sets(target: Stack) -> Stack:
+    """resolwe-bio 65.1.1's gene set processes and descriptor schema, registered unchanged from the release."""
+    try:
+        root = pypi_cache.distribution("resolwe-bio", "65.1.1") / "resolwe_bio"
+    except pypi_cache.Unavailable as error:
+        pytest.skip(f"resolwe-bio 65.1.1 is not cached and PyPI is unreachable: {error}")
+    _manage(target, "register", "--file", str(root / "processes/import_data/geneset.py"),
+            "--descriptor-file", str(root / "descriptors/geneset.yml"))  # fmt: skip
+    return target
+
+
+def test_resolwe_bio_gene_set_processes_run_unchanged(resolwe_bio_gene_sets, tmp_path):
+    """Tool-free resolwe-bio processes: pure Python, a file import and the object API (DescriptorSchema)."""
+    admin = resolwe_bio_gene_sets.client
+    genes = {"genes": ["ENSG2", "ENSG1", "ENSG1"], "source": "ENSEMBL", "species": "Homo sapiens"}
+    created = _run(admin, "create-geneset", genes)
+    assert created["status"] == "OK", created["process_error"]
+    assert created["process_warning"] == ["Removed duplicated genes."]
+    assert (created["output"]["source"], created["output"]["species"]) == ("ENSEMBL", "Homo sapiens")
+    assert created["descriptor_schema"]["slug"] == "geneset"
+    storage = _api(admin, "GET", f"storage/{created['output']['geneset_json']}").json()
+    assert storage["json"] == {"genes": ["ENSG1", "ENSG2"]}
+
+    listing = tmp_path / "genes.txt"
+    listing.write_text("ENSG3\n\nENSG1\nENSG3\n")
+    uploaded = _run(
+        admin, "upload-geneset", {"src": admin.upload(listing), "source": "ENSEMBL", "species": "Homo sapiens"}
+    )
+    assert uploaded["status"] == "OK", uploaded["process_error"]
+    assert uploaded["output"]["geneset"]["file"] == "genes.tab.gz"
+    stored = _api(admin, "GET", f"storage/{uploaded['output']['geneset_json']}").json()
+    assert stored["json"] == {"genes": ["ENSG1", "ENSG3"]}
