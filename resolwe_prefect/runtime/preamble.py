@@ -8,6 +8,12 @@ not stop the script, only the exit status and the ``re-*`` reports count.
 
     re-checkrc() { _re-checkrc $? "$@"; }
 
+``re-import`` is a shell function too, around the ``re-import`` executable, so
+that it can do what Resolwe's does in the program's own shell: export ``NAME``
+(the imported file's name without its format and compression suffix, which
+the executable writes to file descriptor 3) and end the program when the
+import fails.
+
 The runner must also export ``RESOLWE_COMMANDS_FILE`` (see ``commands.py``).
 """
 
@@ -63,6 +69,17 @@ def ensure_executable() -> None:
                 pass
 
 
+#: Resolwe's ``re-import`` as a function: NAME comes back on fd 3, stdout stays the program's.
+_IMPORT_FUNCTION = (
+    're-import() { local _re_name _re_rc; { _re_name=$(command re-import "$@" 3>&1 1>&4 4>&-); _re_rc=$?; } 4>&1; '
+    '[ "$_re_rc" -eq 0 ] || exit "$_re_rc"; export NAME="$_re_name"; }'
+)
+
+
 def program_preamble(bin_dir: str) -> str:
     """Bash text to put before the program (ends with a newline)."""
-    return f'set -x +B\nexport PATH={shlex.quote(str(bin_dir))}:"$PATH"\nre-checkrc() {{ _re-checkrc $? "$@"; }}\n'
+    return (
+        f'set -x +B\nexport PATH={shlex.quote(str(bin_dir))}:"$PATH"\n'
+        're-checkrc() { _re-checkrc $? "$@"; }\n'
+        f"{_IMPORT_FUNCTION}\n"
+    )

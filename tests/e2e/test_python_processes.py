@@ -192,12 +192,17 @@ def test_a_python_process_finds_no_credentials_in_its_environment(target, users)
 
 @pytest.fixture(scope="module")
 def resolwe_bio_gene_sets(target: Stack) -> Stack:
-    """resolwe-bio 65.1.1's gene set processes and descriptor schema, registered unchanged from the release."""
+    """resolwe-bio 65.1.1's tool-free processes (gene sets, mappability) and the gene set descriptor schema.
+
+    Registered unchanged from the release: two Python processes and one bash process that imports
+    its upload with ``re-import`` and saves ``"${NAME}.tab"``.
+    """
     try:
         root = pypi_cache.distribution("resolwe-bio", "65.1.1") / "resolwe_bio"
     except pypi_cache.Unavailable as error:
         pytest.skip(f"resolwe-bio 65.1.1 is not cached and PyPI is unreachable: {error}")
     _manage(target, "register", "--file", str(root / "processes/import_data/geneset.py"),
+            "--file", str(root / "processes/import_data/mappability_tab.yml"),
             "--descriptor-file", str(root / "descriptors/geneset.yml"))  # fmt: skip
     return target
 
@@ -223,3 +228,17 @@ def test_resolwe_bio_gene_set_processes_run_unchanged(resolwe_bio_gene_sets, tmp
     assert uploaded["output"]["geneset"]["file"] == "genes.tab.gz"
     stored = _api(admin, "GET", f"storage/{uploaded['output']['geneset_json']}").json()
     assert stored["json"] == {"genes": ["ENSG1", "ENSG3"]}
+
+
+def test_resolwe_bio_bash_upload_gets_name_from_re_import(resolwe_bio_gene_sets, tmp_path):
+    """upload-mappability: ``re-import ... extract`` then ``re-save-file mappability "${NAME}.tab"``."""
+    import gzip
+
+    admin = resolwe_bio_gene_sets.client
+    upload = tmp_path / "hg19_mappability.tab.gz"
+    upload.write_bytes(gzip.compress(b"chr1\t0.5\n"))
+    final = _run(admin, "upload-mappability", {"src": admin.upload(upload)})
+    assert final["status"] == "OK", final["process_error"]
+    assert final["output"]["mappability"]["file"] == "hg19_mappability.tab"
+    served = admin.session.get(f"{admin.base_url}/data/{final['id']}/hg19_mappability.tab", timeout=30)
+    assert served.status_code == 200 and served.content == b"chr1\t0.5\n"

@@ -349,3 +349,56 @@ def test_import_fetch_url(tmp_path, uploads):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "plain"
     assert (cwd / "plain").read_bytes() == b"hello\n"
+
+
+# ------------------------------------------------------------ re-import in a program
+# resolwe-bio's upload processes (gtf, bed, obo, mappability, ...) all write `"${NAME}.<ext>"`.
+@pytest.mark.parametrize(
+    ("file_name", "in_format", "out_format", "name", "made"),
+    [
+        ("genome.fasta.gz", "fasta|fa", "fasta", "genome", {"genome.fasta", "genome.fasta.gz"}),
+        ("annotation.GTF.bz2", "gtf", "gtf", "annotation", {"annotation.gtf", "annotation.gtf.gz"}),
+        ("regions.bed.zip", "bed", "bed", "regions", {"regions.bed", "regions.bed.gz"}),
+        ("terms.obo", "obo", "obo", "terms", {"terms.obo", "terms.obo.gz"}),
+        ("table.tab", "tab|", "", "table", {"table.tab", "table.tab.gz"}),
+    ],
+)
+def test_import_in_a_program_exports_name(tmp_path, file_name, in_format, out_format, name, made):
+    import bz2
+
+    from . import run_program
+
+    content = b"chr1\t1\t2\n"
+    upload = tmp_path / "upload"
+    if file_name.endswith(".gz"):
+        upload.write_bytes(gzip.compress(content))
+    elif file_name.endswith(".bz2"):
+        upload.write_bytes(bz2.compress(content))
+    elif file_name.endswith(".zip"):
+        with zipfile.ZipFile(upload, "w") as handle:
+            handle.writestr(file_name[: -len(".zip")], content)
+    else:
+        upload.write_bytes(content)
+    program = f're-import "{upload}" "{file_name}" "{in_format}" "{out_format}" 0.3\necho "NAME=${{NAME}}"\n'
+    run = run_program(program, tmp_path, collect=False)
+    assert run.returncode == 0, run.stderr
+    assert f"NAME={name}\n" in run.stdout, run.stdout
+    assert {p.name for p in run.data_dir.iterdir()} - {"stdout.txt"} == made
+    assert (run.data_dir / sorted(made)[0]).read_bytes() == content
+
+
+def test_a_failed_import_ends_the_program(tmp_path):
+    from . import run_program
+
+    (tmp_path / "upload").write_bytes(b"x")
+    program = f're-import "{tmp_path / "upload"}" "reads.txt" "fastq|fq"\necho "still running"\n'
+    run = run_program(program, tmp_path, collect=False)
+    assert run.returncode == 1
+    assert "still running" not in run.stdout
+    assert run.report.error == ["re-import: file name 'reads.txt' does not match the expected format(s) 'fastq|fq'."]
+
+
+def test_the_import_function_keeps_stdout_and_status_for_python_callers(tmp_path, uploads):
+    """Outside the preamble (Python's import_file), the executable prints the result and writes no NAME."""
+    proc, _cwd, _ = run_import(tmp_path, str(uploads / "plain"), "x.txt", "txt", "", "", "extract")
+    assert proc.returncode == 0 and proc.stdout == "x.txt\n"
