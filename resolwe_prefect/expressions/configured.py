@@ -21,8 +21,14 @@ def custom_filter_modules(setting: Any) -> list[str]:
     return modules
 
 
+#: Filters that look objects up (``data_by_slug``, the sample and relation filters), loaded before
+#: the site's own so that a site may override any of them.
+LOOKUP_FILTERS = "resolwe_prefect.data.expression_filters"
+
+
 def configured_engine(name: str = "jinja") -> JinjaEngine:
-    """The named engine with the site's custom filters; raises ``EvaluationError`` for unknown names."""
+    """The named engine with the lookup filters and the site's custom filters; raises ``EvaluationError`` for unknown names."""
     from django.conf import settings
 
-    return get_engine(name, tuple(custom_filter_modules(getattr(settings, "FLOW_EXPRESSION_ENGINES", []))))
+    custom = custom_filter_modules(getattr(settings, "FLOW_EXPRESSION_ENGINES", []))
+    return get_engine(name, (LOOKUP_FILTERS, *custom))

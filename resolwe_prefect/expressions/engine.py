@@ -104,6 +104,25 @@ def _propagate_errors_as_undefined(function: Callable[..., Any]) -> Callable[...
     return wrapper
 
 
+def _never_constant(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A custom filter, called at render time even on constant arguments.
+
+    Jinja folds a filter applied to constants (``{{ 'reads'|data_by_slug }}``) into the compiled
+    template, and compiled templates are cached across runs; a custom filter may read the database
+    as the current contributor, so it must never be folded. Jinja does not fold filters that take
+    the render context, so the filter is given one it ignores.
+    """
+    if getattr(function, "jinja_pass_arg", None) is not None:
+        return function
+
+    @jinja2.pass_context
+    @functools.wraps(function)
+    def at_render_time(_context: Any, *args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    return at_render_time
+
+
 def _load_filter_module(module_name: str) -> dict[str, Callable[..., Any]]:
     """Import a custom filter module by dotted path and return its ``filters`` dict."""
     try:
@@ -158,7 +177,7 @@ class JinjaEngine:
         """Build the environments and register built-in and custom filters."""
         filter_map: dict[str, Callable[..., Any]] = dict(builtin_filters)
         for module_name in custom_filter_modules:
-            filter_map.update(_load_filter_module(module_name))
+            filter_map.update({name: _never_constant(f) for name, f in _load_filter_module(module_name).items()})
 
         self._plain = self._make_environment(filter_map, safe=lambda value: value)
         self._shell = self._make_environment(filter_map, safe=SafeString, finalize=_shell_finalize)

@@ -6,4 +6,13 @@ def increase(value):
     return value + 1
 
 
-filters = {"increase": increase}
+#: What ``lookup`` answers now; a test changes it between renders, as the database changes between runs.
+CURRENT = {"value": "first"}
+
+
+def lookup(_key):
+    """Stands in for a filter that reads the database (``data_by_slug``)."""
+    return CURRENT["value"]
+
+
+filters = {"increase": increase, "lookup": lookup}

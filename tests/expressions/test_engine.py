@@ -217,3 +217,16 @@ def test_macro_output_is_quoted_like_resolwe(engine):
 def test_json_filter_roundtrip(engine):
     rendered = engine.evaluate_block("{{ d | tojson }}", {"d": {"a": [1, "x y"]}}, shell_escape=True)
     assert json.loads(_bash_args(rendered)[0]) == {"a": [1, "x y"]}
+
+
+def test_custom_filters_on_constants_are_called_at_every_render():
+    """Jinja would fold ``{{ 'x'|lookup }}`` into the cached template; a custom filter may read the database."""
+    from tests.expressions import custom_filters
+
+    engine = get_engine("jinja", (CUSTOM_FILTERS,))
+    custom_filters.CURRENT["value"] = "first"
+    assert engine.evaluate_block("{{ 'reads'|lookup }}", {}) == "first"
+    custom_filters.CURRENT["value"] = "second"
+    assert engine.evaluate_block("{{ 'reads'|lookup }}", {}) == "second"
+    assert engine.evaluate_inline("'reads'|lookup", {}) == "second"
+    assert engine.evaluate_block("{{ 1|increase }}", {}) == "2"

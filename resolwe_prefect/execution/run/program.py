@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 
 from resolwe_prefect.data import layout
 from resolwe_prefect.data.dependencies import input_data_ids
+from resolwe_prefect.data.expression_filters import acting_as
 from resolwe_prefect.data.models import Data
 from resolwe_prefect.data.naming import data_summary
 from resolwe_prefect.execution.backends import Backend, ProgramJob
@@ -42,6 +43,16 @@ CHANNEL_SOCKET = "channel.sock"
 def engine_for(plan: RunPlan) -> JinjaEngine:
     """The expression engine the process asks for (``requirements.expression-engine``)."""
     return configured_engine(plan.process.expression_engine)
+
+
+def render_bash(plan: RunPlan, backend: Backend) -> str:
+    """The bash program rendered with its hydrated inputs, values shell-quoted unless ``|safe``.
+
+    Runs in a thread with the ORM: the lookup filters (``sample_name``, ``data_by_slug``, ...)
+    query the database, as the Data object's contributor.
+    """
+    with acting_as(plan.contributor_id):
+        return engine_for(plan).evaluate_block(plan.process.program, program_context(plan, backend), shell_escape=True)
 
 
 def program_context(plan: RunPlan, backend: Backend) -> dict[str, Any]:

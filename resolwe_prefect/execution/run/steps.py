@@ -102,9 +102,7 @@ async def render_program(plan: RunPlan) -> str:
         except (FileNotFoundError, ValueError) as error:
             raise ProgramError(str(error)) from error
     try:
-        engine = program.engine_for(plan)
-        context = await db(program.program_context)(plan, backend)
-        rendered = engine.evaluate_block(plan.process.program, context, shell_escape=True)
+        rendered = await db(program.render_bash)(plan, backend)
     except EvaluationError as error:
         raise ProgramError(f"Error in process script: {error}") from error
     except FileNotFoundError as error:
