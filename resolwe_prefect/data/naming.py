@@ -43,8 +43,12 @@ def data_summary(data) -> dict[str, Any]:
     }
 
 
-def render_data_name(process, values: dict) -> str:
-    """Render ``data_name``; a template that fails gives ``"?"`` so that processing still goes on."""
+def render_data_name(process, values: dict, contributor_id: int | None = None) -> str:
+    """Render ``data_name``; a template that fails gives ``"?"`` so that processing still goes on.
+
+    Lookup filters (``sample_name``, ...) find what ``contributor_id`` may view.
+    """
+    from resolwe_prefect.data.expression_filters import acting_as
     from resolwe_prefect.expressions import EvaluationError
     from resolwe_prefect.expressions.configured import configured_engine
 
@@ -52,7 +56,8 @@ def render_data_name(process, values: dict) -> str:
     if not template:
         return truncate_name(process.name)
     try:
-        name = configured_engine("jinja").evaluate_block(template, naming_context(process, values))
+        with acting_as(contributor_id):
+            name = configured_engine("jinja").evaluate_block(template, naming_context(process, values))
     except EvaluationError:
         name = "?"
     except Exception:  # a missing input Data or a broken engine must not block creation

@@ -264,7 +264,7 @@ def create_data(
         data.name = name
         data.named_by_user = True
     else:
-        data.name = render_data_name(process, values)
+        data.name = render_data_name(process, values, user.pk)
     parent_ids = input_data_ids(process.input_schema, values)
     _assign_entity(data, process, parent_ids, parent)
     data.save()

@@ -102,7 +102,10 @@ def prepare_run(data_id: int, flow_run_id: str, idempotency_key: str | None = No
     from resolwe_prefect.data.naming import render_data_name
 
     data = transitions.prepare(
-        data_id, flow_run_id, idempotency_key, rename=lambda data: render_data_name(data.process, data.input)
+        data_id,
+        flow_run_id,
+        idempotency_key,
+        rename=lambda data: render_data_name(data.process, data.input, data.contributor_id),
     )
     if data is None:
         return None
