@@ -82,6 +82,9 @@ class Backend(Protocol):
     def python_path(self) -> str:
         """The ``PYTHONPATH`` of a Python process's program: where it finds Resolwe's Python runtime."""
 
+    def tools_path(self) -> list[str]:
+        """The tools directories on the program's ``PATH``, as the program sees them (``backends.tools``)."""
+
     def channel_endpoint(self) -> ChannelEndpoint | None:
         """Where the channel listens for this backend's programs: ``None`` for ``<runtime dir>/channel.sock``."""
 

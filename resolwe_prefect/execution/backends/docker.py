@@ -46,6 +46,7 @@ from .base import (
     relay_lines,
 )
 from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, reclaim, seal
+from .tools import tools_mounts
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,9 @@ class DockerBackend:
     def python_path(self) -> str:
         return PYTHON_MOUNT
 
+    def tools_path(self) -> list[str]:
+        return [mount for _host, mount in tools_mounts()]
+
     def channel_endpoint(self) -> ChannelEndpoint | None:
         return None  # the socket in /runtime: a bind mount carries it into the container
 
@@ -97,9 +101,9 @@ class DockerBackend:
         }
         for input_dir in job.input_dirs:
             volumes[str(input_dir)] = {"bind": f"/inputs/{input_dir.name}", "mode": "ro"}
+        mounts = [Mount(mount, str(host), type="bind", read_only=True) for host, mount in tools_mounts()]
         if job.secrets_dir is not None:
             volumes[str(job.secrets_dir)] = {"bind": "/secrets", "mode": "ro"}
-        mounts = []
         if job.language == "python":
             # docker-py's volumes map each host path once: the second place is a mount of its own.
             runtime = str(python_runtime())

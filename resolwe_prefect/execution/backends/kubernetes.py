@@ -84,6 +84,7 @@ from .base import (
     python_runtime,
 )
 from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, seal
+from .tools import tools_mounts
 
 SECRETS_MOUNT = "/secrets"
 CONTAINER = "program"
@@ -336,6 +337,9 @@ class KubernetesBackend:
     def python_path(self) -> str:
         return PYTHON_MOUNT
 
+    def tools_path(self) -> list[str]:
+        return [mount for _host, mount in tools_mounts()]
+
     def channel_endpoint(self) -> ChannelEndpoint | None:
         """TCP on the flow run's pod: the program runs in a pod of its own and cannot reach our runtime's socket."""
         host = _setting("KUBERNETES_CHANNEL_HOST") or os.environ.get("RESOLWE_PREFECT_POD_IP")
@@ -407,6 +411,9 @@ class KubernetesBackend:
                     "readOnly": True,
                 }
             )
+        # Tools reach a pod from the shared volume: FLOW_TOOLS_ROOT on it, filled by ``collecttools``.
+        for host, mount in tools_mounts():
+            mounts.append({"name": "data", "mountPath": mount, "subPath": sub_path(host), "readOnly": True})
         if job.language == "python":
             runtime_path = python_runtime or python_runtime_sub_path()
             for mount in PYTHON_MOUNTS:

@@ -33,6 +33,7 @@ from .base import (
 )
 from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, reclaim, seal
 from .sandbox import Network, SandboxUnavailable, bwrap_command, read_child_pid, sandbox_mode
+from .tools import tools_mounts
 
 PID_FILE = "program.pid"
 PROGRAM_SCRIPT = "/runtime/script.sh"
@@ -63,6 +64,11 @@ class LocalBackend:
         if self.sandboxed():
             return PYTHON_MOUNT
         return str(python_runtime())  # trusted programs on the host's paths
+
+    def tools_path(self) -> list[str]:
+        if self.sandboxed():
+            return [mount for _host, mount in tools_mounts()]
+        return [str(host) for host, _mount in tools_mounts()]
 
     def channel_endpoint(self) -> ChannelEndpoint | None:
         return None

@@ -37,6 +37,7 @@ from django.conf import settings
 
 from .base import BIN_MOUNT, PYTHON_MOUNTS, ProgramJob, python_runtime
 from .identity import ProgramIdentity
+from .tools import TOOLS_MOUNT, tools_mounts
 
 #: Host directories every program may read (when they exist); links among them are kept as links.
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
@@ -107,10 +108,13 @@ def bwrap_command(
             command += ["--perms", "0755", "--dir", str(parent)]
     command += _read_only_mounts(extra)
     # bubblewrap makes the parents of mount points 0700: make ours traversable first.
-    for directory in ("/opt", "/opt/resolwe", "/inputs"):
+    tools = tools_mounts()
+    for directory in ("/opt", "/opt/resolwe", *([TOOLS_MOUNT] if tools else []), "/inputs"):
         command += ["--perms", "0755", "--dir", directory]
     command += ["--bind", str(job.data_dir), "/data", "--bind", str(job.runtime_dir), "/runtime"]
     command += ["--ro-bind", bin_dir, BIN_MOUNT]
+    for host, mount in tools:
+        command += ["--ro-bind", str(host), mount]
     if job.language == "python":
         runtime = str(python_runtime())
         for mount in PYTHON_MOUNTS:

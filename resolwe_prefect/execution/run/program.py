@@ -188,7 +188,7 @@ def program_environment(plan: RunPlan, backend: Backend) -> dict[str, str]:
     """The program's whole environment: no credentials, no Prefect or Django settings."""
     runtime = Path(plan.runtime_dir)
     env = {
-        "PATH": f"{backend.bin_dir()}:{SYSTEM_PATH}",
+        "PATH": ":".join([backend.bin_dir(), *backend.tools_path(), SYSTEM_PATH]),
         "HOME": program_path(backend, plan, Path(plan.data_dir)),
         "TMPDIR": program_path(backend, plan, runtime / "tmp"),
         "LANG": "C.UTF-8",
