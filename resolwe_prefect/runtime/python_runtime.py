@@ -4,7 +4,8 @@ The package tree ``resolwe_prefect/runtime/python/resolwe`` is what a Python
 process imports as ``resolwe.process``; ``plumbum`` (for ``Cmd``, and imported
 directly by processes: ``from plumbum import TEE``) comes from the installed
 package. :func:`runtime_dir` assembles the two into one small directory that
-holds exactly ``resolwe/`` and ``plumbum/`` (copies, so it works where the
+holds exactly ``resolwe/``, ``plumbum/`` and ``resolwe_runtime_utils.py`` (the module
+the tools of bash programs import; copies, so it works where the
 host's paths do not exist, e.g. in a container), and nothing else of the
 host's site-packages.
 
@@ -85,6 +86,8 @@ def _sources() -> list[tuple[str, Path]]:
                     continue
                 relative = Path(name) / path.relative_to(root)
                 found.append((relative.as_posix(), path))
+    # Tools that bash programs run import it (``from resolwe_runtime_utils import send_message, ...``).
+    found.append(("resolwe_runtime_utils.py", _TREE / "resolwe_runtime_utils.py"))
     return sorted(found)
 
 

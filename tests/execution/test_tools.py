@@ -64,7 +64,8 @@ def _run(backend_name: str, data_root: Path, script: str) -> tuple[int, str]:
     (runtime_dir / "tmp").mkdir(parents=True)
     data_dir.mkdir(parents=True)
     path = ":".join(["/opt/resolwe/bin", *backend.tools_path(), "/usr/bin:/bin"])
-    job = ProgramJob(data_id=3, script=script, data_dir=data_dir, runtime_dir=runtime_dir, env={"PATH": path})
+    env = {"PATH": path, "PYTHONPATH": backend.python_path(), "RESOLWE_COMMANDS_FILE": "/runtime/commands"}
+    job = ProgramJob(data_id=3, script=script, data_dir=data_dir, runtime_dir=runtime_dir, env=env)
     lines: list[str] = []
     result = asyncio.run(backend.run(job, lines.append))
     return result.return_code, "".join(lines)
@@ -115,3 +116,23 @@ def test_a_pod_gets_the_tools_root_from_the_shared_volume(volume, settings):  # 
         "name": "data", "mountPath": f"{TOOLS_MOUNT}/0", "subPath": "tools/00-bio", "readOnly": True,
     }  # fmt: skip
     assert get_backend("kubernetes").tools_path() == [f"{TOOLS_MOUNT}/0"]
+
+
+def test_a_python_tool_reports_through_resolwe_runtime_utils(tools, settings):
+    """resolwe-bio's tools: ``send_message(save(...))``, ``send_message(warning(...))``, no credentials needed."""
+    from resolwe_prefect.runtime import Command, CommandReader
+
+    script = tools[1] / "report.py"
+    script.write_text(
+        "#!/usr/bin/env python3\n"
+        "from resolwe_runtime_utils import save, send_message, warning\n"
+        "send_message(save('strandedness', 'IU'))\n"
+        "send_message(warning('No down-regulated genes.'))\n"
+    )
+    script.chmod(0o755)
+    top = Path(tempfile.mkdtemp(prefix="resolwe-tools-run-"))
+    settings.FLOW_EXECUTOR = {**settings.FLOW_EXECUTOR, "DATA_DIR": top / "data", "SANDBOX": "bwrap", "RUN_AS": ""}
+    rc, output = _run("local", top / "data", "report.py")
+    assert rc == 0, output
+    records = CommandReader(top / "runtime" / "3" / "commands").read_new()
+    assert records == [Command("save", ("strandedness", "IU")), Command("warning", ("No down-regulated genes.",))]

@@ -46,7 +46,7 @@ from .base import (
     relay_lines,
 )
 from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, reclaim, seal
-from .tools import tools_mounts
+from .tools import needs_python_runtime, tools_mounts
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class DockerBackend:
         mounts = [Mount(mount, str(host), type="bind", read_only=True) for host, mount in tools_mounts()]
         if job.secrets_dir is not None:
             volumes[str(job.secrets_dir)] = {"bind": "/secrets", "mode": "ro"}
-        if job.language == "python":
+        if needs_python_runtime(job.language):
             # docker-py's volumes map each host path once: the second place is a mount of its own.
             runtime = str(python_runtime())
             volumes[runtime] = {"bind": PYTHON_MOUNT, "mode": "ro"}

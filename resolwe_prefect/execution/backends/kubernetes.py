@@ -84,7 +84,7 @@ from .base import (
     python_runtime,
 )
 from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, seal
-from .tools import tools_mounts
+from .tools import needs_python_runtime, tools_mounts
 
 SECRETS_MOUNT = "/secrets"
 CONTAINER = "program"
@@ -414,7 +414,7 @@ class KubernetesBackend:
         # Tools reach a pod from the shared volume: FLOW_TOOLS_ROOT on it, filled by ``collecttools``.
         for host, mount in tools_mounts():
             mounts.append({"name": "data", "mountPath": mount, "subPath": sub_path(host), "readOnly": True})
-        if job.language == "python":
+        if needs_python_runtime(job.language):
             runtime_path = python_runtime or python_runtime_sub_path()
             for mount in PYTHON_MOUNTS:
                 mounts.append({"name": "data", "mountPath": mount, "subPath": runtime_path, "readOnly": True})
@@ -566,7 +566,7 @@ class KubernetesBackend:
             identity_files(identity, job.runtime_dir / "identity")
             give_to_program(identity, job.data_dir, job.runtime_dir)
             utilities_map = utilities_configmap()
-            runtime = stage_python_runtime() if job.language == "python" else None
+            runtime = stage_python_runtime() if needs_python_runtime(job.language) else None
             manifest = self.job_manifest(
                 job,
                 scheduling_class=scheduling_class,

@@ -37,7 +37,7 @@ from django.conf import settings
 
 from .base import BIN_MOUNT, PYTHON_MOUNTS, ProgramJob, python_runtime
 from .identity import ProgramIdentity
-from .tools import TOOLS_MOUNT, tools_mounts
+from .tools import TOOLS_MOUNT, needs_python_runtime, tools_mounts
 
 #: Host directories every program may read (when they exist); links among them are kept as links.
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
@@ -115,7 +115,7 @@ def bwrap_command(
     command += ["--ro-bind", bin_dir, BIN_MOUNT]
     for host, mount in tools:
         command += ["--ro-bind", str(host), mount]
-    if job.language == "python":
+    if needs_python_runtime(job.language):
         runtime = str(python_runtime())
         for mount in PYTHON_MOUNTS:
             command += ["--ro-bind", runtime, mount]

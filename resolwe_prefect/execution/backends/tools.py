@@ -39,6 +39,12 @@ def tools_dirs() -> list[Path]:
     return source_tools_dirs()
 
 
+def needs_python_runtime(language: str) -> bool:
+    """Python processes run on the runtime; with tools, bash programs get it too (their Python tools
+    import ``resolwe_runtime_utils`` from it)."""
+    return language == "python" or bool(tools_dirs())
+
+
 def tools_mounts() -> list[tuple[Path, str]]:
     """``(host directory, mount point)`` of each tools directory."""
     return [(path, f"{TOOLS_MOUNT}/{index}") for index, path in enumerate(tools_dirs())]

@@ -197,7 +197,7 @@ def program_environment(plan: RunPlan, backend: Backend) -> dict[str, str]:
         "RESOLWE_HOST_URL": settings.RESOLWE_HOST_URL,
         "RESOLWE_DATA_ID": str(plan.data_id),
     }
-    if plan.process.language == "python":
+    if plan.process.language == "python" or backend.tools_path():  # tools import resolwe_runtime_utils
         env.update(
             {
                 "PYTHONPATH": backend.python_path(),
@@ -206,6 +206,7 @@ def program_environment(plan: RunPlan, backend: Backend) -> dict[str, str]:
                 "PYTHONNOUSERSITE": "1",
             }
         )
+    if plan.process.language == "python":
         if backend.channel_endpoint() is None:  # else the TCP address, known once the channel listens
             env["RESOLWE_CHANNEL"] = program_path(backend, plan, runtime / CHANNEL_SOCKET)
     env.update({str(k): str(v) for k, v in settings.FLOW_EXECUTOR.get("SET_ENV", {}).items()})

@@ -24,11 +24,11 @@ from resolwe_prefect.runtime.python_runtime import (
 from .conftest import PYTHON
 
 
-def test_runtime_dir_holds_exactly_resolwe_and_plumbum(tmp_path):
+def test_runtime_dir_holds_exactly_resolwe_plumbum_and_the_runtime_utils(tmp_path):
     cache = tmp_path / "cache"
     built = runtime_dir(cache)
     assert built.parent == cache
-    assert sorted(os.listdir(built)) == ["plumbum", "resolwe"]
+    assert sorted(os.listdir(built)) == ["plumbum", "resolwe", "resolwe_runtime_utils.py"]
     assert sorted(os.listdir(built / "resolwe")) == ["__init__.py", "process"]
     assert (built / "resolwe" / "process" / "run.py").read_bytes() == (
         package_dir() / "resolwe" / "process" / "run.py"
