@@ -276,8 +276,10 @@ LOGGING = {
     },
 }
 
-FLOW_PROCESSES_IGNORE_LIST: list[str] = []
-FLOW_PROCESSES_ALLOW_LIST: list[str] = []
+# Process slugs the dispatcher resolves and runs (empty: all) and never does (wins over the allow list);
+# read, as in Resolwe, from the environment as JSON lists too.
+FLOW_PROCESSES_ALLOW_LIST: list[str] = _env_json("FLOW_PROCESSES_ALLOW_LIST", None) or []
+FLOW_PROCESSES_IGNORE_LIST: list[str] = _env_json("FLOW_PROCESSES_IGNORE_LIST", None) or []
 
 # Resolwe settings by their Resolwe names, as one JSON object, e.g.
 # RESOLWE_PREFECT_SETTINGS='{"FLOW_PROCESS_MAX_CORES": 1, "FLOW_EXECUTOR": {"SET_ENV": {"A": "b"}}}'.

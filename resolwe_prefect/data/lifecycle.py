@@ -16,12 +16,14 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
+from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.db.models import Count, Q
 
 from resolwe_prefect.data import transitions
 from resolwe_prefect.data.models import Data, DataDependency, DataStatus
 from resolwe_prefect.data.transitions import INPUT_ERROR
+from resolwe_prefect.processes.models import Process
 
 __all__ = ["INPUT_ERROR", "advance", "children_finished", "register", "request_processing"]
 
@@ -115,11 +117,26 @@ def fail_on_inputs(data_id: int) -> None:
             transitions.fail_on_inputs(data)
 
 
+def may_run() -> Q:
+    """Data whose process this site runs: Resolwe's ``FLOW_PROCESSES_ALLOW_LIST`` and
+    ``FLOW_PROCESSES_IGNORE_LIST`` (process slugs; the ignore list wins). The rest is left as it is,
+    never resolved or run, as Resolwe's dispatcher leaves it."""
+    allowed = Q()
+    allow = getattr(settings, "FLOW_PROCESSES_ALLOW_LIST", None)
+    ignore = getattr(settings, "FLOW_PROCESSES_IGNORE_LIST", None)
+    if allow:
+        allowed &= Q(process_id__in=Process.objects.filter(slug__in=list(allow)).values("pk"))
+    if ignore:
+        allowed &= ~Q(process_id__in=Process.objects.filter(slug__in=list(ignore)).values("pk"))
+    return allowed
+
+
 def advance(data_ids: Iterable[int]) -> list[int]:
     """Fail Data whose inputs failed, hand over Data whose inputs are done; return the ready ids.
 
     A fixed number of queries however many objects there are (a fan-out
     releases thousands at once), except one save per object that fails.
+    Data whose process the site does not run (:func:`may_run`) are left alone.
     """
     ready: list[int] = []
     with transaction.atomic():
@@ -130,6 +147,7 @@ def advance(data_ids: Iterable[int]) -> list[int]:
                 status__in=[DataStatus.RESOLVING, DataStatus.WAITING],
                 flow_run_id__isnull=True,
             )
+            .filter(may_run())
             .only("pk", "status", "process_error")
         )
         states = inputs_states([data.pk for data in candidates])

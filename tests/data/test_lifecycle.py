@@ -83,3 +83,38 @@ def test_releasing_a_fan_out_takes_a_fixed_number_of_queries(chain, submitted, d
     with django_assert_max_num_queries(6):
         lifecycle.children_finished(root.pk)
     assert sorted(submitted) == sorted(children)
+
+
+def test_processes_outside_the_allow_list_are_left_as_they_are(chain, submitted, settings):
+    settings.FLOW_PROCESSES_ALLOW_LIST = ["sink"]
+    data = create_data(user=chain, process_ref={"slug": "source"})
+    assert lifecycle.advance([data.pk]) == []
+    assert Data.objects.get(pk=data.pk).status == DataStatus.RESOLVING and submitted == []
+    settings.FLOW_PROCESSES_ALLOW_LIST = ["source"]
+    assert lifecycle.advance([data.pk]) == [data.pk]
+
+
+def test_the_ignore_list_wins_over_the_allow_list(chain, submitted, settings):
+    settings.FLOW_PROCESSES_ALLOW_LIST = ["source", "sink"]
+    settings.FLOW_PROCESSES_IGNORE_LIST = ["source"]
+    data = create_data(user=chain, process_ref={"slug": "source"})
+    assert lifecycle.advance([data.pk]) == []
+    assert Data.objects.get(pk=data.pk).status == DataStatus.RESOLVING
+    settings.FLOW_PROCESSES_IGNORE_LIST = []
+    assert lifecycle.advance([data.pk]) == [data.pk]
+
+
+def test_the_lists_are_read_from_the_environment(monkeypatch):
+    import importlib
+    import json
+
+    import django_project.settings as project_settings
+
+    monkeypatch.setenv("FLOW_PROCESSES_ALLOW_LIST", json.dumps(["a", "b"]))
+    monkeypatch.setenv("FLOW_PROCESSES_IGNORE_LIST", json.dumps(["b"]))
+    try:
+        reloaded = importlib.reload(project_settings)
+        assert (reloaded.FLOW_PROCESSES_ALLOW_LIST, reloaded.FLOW_PROCESSES_IGNORE_LIST) == (["a", "b"], ["b"])
+    finally:
+        monkeypatch.undo()
+        importlib.reload(project_settings)
