@@ -46,6 +46,9 @@ def data_summary(data) -> dict[str, Any]:
 def render_data_name(process, values: dict, contributor_id: int | None = None) -> str:
     """Render ``data_name``; a template that fails gives ``"?"`` so that processing still goes on.
 
+    Only a process that declares ``requirements.expression-engine`` has it rendered; otherwise the
+    name is the template's text, as in Resolwe.
+
     Lookup filters (``sample_name``, ...) find what ``contributor_id`` may view.
     """
     from resolwe_prefect.data.expression_filters import acting_as
@@ -55,6 +58,8 @@ def render_data_name(process, values: dict, contributor_id: int | None = None) -
     template = process.data_name
     if not template:
         return truncate_name(process.name)
+    if not (process.requirements or {}).get("expression-engine"):
+        return truncate_name(template)  # as in Resolwe: no expression engine, no rendering
     try:
         with acting_as(contributor_id):
             name = configured_engine("jinja").evaluate_block(template, naming_context(process, values))

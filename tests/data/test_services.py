@@ -64,10 +64,15 @@ def test_resources_follow_precedence_and_caps(admin, settings):
 
 
 def test_data_name_is_rendered_and_broken_template_gives_question_mark(admin):
-    make_process(admin, "named", inputs=[{"name": "s", "label": "S", "type": "basic:string:"}], data_name="Run {{ s }}")
-    make_process(admin, "broken", data_name="{% if")
+    jinja = {"expression-engine": "jinja"}
+    make_process(admin, "named", inputs=[{"name": "s", "label": "S", "type": "basic:string:"}], data_name="Run {{ s }}",
+                 requirements=jinja)  # fmt: skip
+    make_process(admin, "broken", data_name="{% if", requirements=jinja)
+    make_process(admin, "literal", data_name="Run {{ s }}")
     assert create_data(user=admin, process_ref={"slug": "named"}, input={"s": "x y"}).name == "Run x y"
     assert create_data(user=admin, process_ref={"slug": "broken"}).name == "?"
+    # No expression engine declared: the name is the template's text, as in Resolwe.
+    assert create_data(user=admin, process_ref={"slug": "literal"}).name == "Run {{ s }}"
     assert create_data(user=admin, process_ref={"slug": "named"}, input={"s": "a"}, name="Mine").named_by_user
 
 

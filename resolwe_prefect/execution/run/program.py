@@ -49,8 +49,11 @@ def render_bash(plan: RunPlan, backend: Backend) -> str:
     """The bash program rendered with its hydrated inputs, values shell-quoted unless ``|safe``.
 
     Runs in a thread with the ORM: the lookup filters (``sample_name``, ``data_by_slug``, ...)
-    query the database, as the Data object's contributor.
+    query the database, as the Data object's contributor. As in Resolwe, a process that declares
+    no ``requirements.expression-engine`` runs its program literally.
     """
+    if not plan.process.requirements.get("expression-engine"):
+        return str(plan.process.program)
     with acting_as(plan.contributor_id):
         return engine_for(plan).evaluate_block(plan.process.program, program_context(plan, backend), shell_escape=True)
 

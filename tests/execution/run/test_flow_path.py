@@ -112,3 +112,16 @@ def test_spawned_children_depend_on_their_creator(admin, bound):
     child = Data.objects.get(process__slug="spawned-child")
     assert child.input == {"n": 4} and child.contributor_id == admin.pk
     assert DataDependency.objects.filter(parent_id=bound.pk, child=child, kind=DataDependency.KIND_SUBPROCESS).exists()
+
+
+def test_a_program_is_rendered_only_with_a_declared_expression_engine(admin):
+    """As in Resolwe: without ``requirements.expression-engine`` the program runs as written."""
+    backend = get_backend("local")
+    for requirements, expected in (({}, "echo {{ 'x' }}"), ({"expression-engine": "jinja"}, "echo x")):
+        process = make_process(admin, f"render-{len(requirements)}", requirements=requirements)
+        process.run = {"language": "bash", "program": "echo {{ 'x' }}"}
+        process.save()
+        data = Data.objects.create(name="d", contributor=admin, process=process, status="WT", flow_run_id=uuid.uuid4())
+        plan = prepare_run(data.pk, str(data.flow_run_id))
+        assert plan is not None
+        assert program.render_bash(plan, backend) == expected
