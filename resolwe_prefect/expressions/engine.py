@@ -266,7 +266,7 @@ def get_engine(name: str = "jinja", custom_filter_modules: Sequence[str] = ()) -
     """
     engine_class = _ENGINE_CLASSES.get(name)
     if engine_class is None:
-        raise EvaluationError(f"Unknown expression engine '{name}'.")
+        raise EvaluationError(f"Unsupported expression engine: {name}")  # Resolwe's words
     key = (name, tuple(custom_filter_modules))
     with _engines_lock:
         engine = _engines.get(key)

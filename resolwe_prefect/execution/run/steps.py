@@ -86,7 +86,7 @@ async def render_program(plan: RunPlan) -> str:
     """
     language = plan.process.language
     if language not in PROGRAM_LANGUAGES:
-        raise ProgramError(f"Unsupported process language: {language!r}.")
+        raise ProgramError(f"Error in process script: Unsupported execution engine: {language}")  # Resolwe's words
     backend = get_backend(settings.FLOW_EXECUTOR["BACKEND"])
     try:
         await db(program.run_secrets)(plan)

@@ -125,3 +125,26 @@ def test_a_program_is_rendered_only_with_a_declared_expression_engine(admin):
         plan = prepare_run(data.pk, str(data.flow_run_id))
         assert plan is not None
         assert program.render_bash(plan, backend) == expected
+
+
+def test_unknown_engines_fail_with_resolwes_message(admin):
+    import asyncio
+
+    from resolwe_prefect.execution.run import steps
+    from resolwe_prefect.expressions import EvaluationError
+
+    plans = []
+    for slug, run, requirements in (
+        ("perl-process", {"language": "perl", "program": "print 1"}, {}),
+        ("mako-process", {"language": "bash", "program": "echo ${x}"}, {"expression-engine": "mako"}),
+    ):
+        process = make_process(admin, slug, requirements=requirements)
+        process.run = run
+        process.save()
+        data = Data.objects.create(name="d", contributor=admin, process=process, status="WT", flow_run_id=uuid.uuid4())
+        plans.append(prepare_run(data.pk, str(data.flow_run_id)))
+    with pytest.raises(steps.ProgramError, match="^Error in process script: Unsupported execution engine: perl$"):
+        asyncio.run(steps.render_program.fn(plans[0]))
+    # render-program adds "Error in process script: " to every rendering error.
+    with pytest.raises(EvaluationError, match="^Unsupported expression engine: mako$"):
+        program.render_bash(plans[1], get_backend("local"))
