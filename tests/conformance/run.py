@@ -20,12 +20,21 @@ sys.path[:0] = [str(HERE), str(HERE.parents[1])]
 
 # What this implementation supports, per backend (README "Capabilities").
 CAPABILITIES = {
-    "local": {"terminate-hook", "engine-harness", "settings", "memory-limits", "network-isolation", "python-process"},
+    "local": {
+        "terminate-hook",
+        "engine-harness",
+        "settings",
+        "memory-limits",
+        "cpu-time-limits",
+        "network-isolation",
+        "python-process",
+    },
     "docker": {
         "terminate-hook",
         "engine-harness",
         "settings",
         "memory-limits",
+        "cpu-time-limits",
         "network-isolation",
         "container-executor",
         "docker-image",

@@ -216,11 +216,24 @@ def program_environment(plan: RunPlan, backend: Backend) -> dict[str, str]:
     return env
 
 
+def interactive_cpu_seconds() -> int:
+    """The CPU time an interactive program may use, as Resolwe's executor limits it: ``RLIMIT_CPU``
+    of ``FLOW_PROCESS_RESOURCE_DEFAULTS["cpu_time_interactive"]`` (default 30) times 1.2, a margin
+    Resolwe gives programs with a few threads; batch programs are not limited."""
+    defaults = getattr(settings, "FLOW_PROCESS_RESOURCE_DEFAULTS", None) or {}
+    return max(1, int(float(defaults.get("cpu_time_interactive", 30)) * 1.2))
+
+
 def program_job(plan: RunPlan, script: str, backend: Backend) -> ProgramJob:
-    """Everything the backend needs: the script, the environment, the limits and the inputs' directories."""
+    """Everything the backend needs: the script, the environment, the limits and the inputs' directories.
+
+    An interactive program also has a wall-clock limit (``INTERACTIVE_TIMEOUT``) and a CPU time
+    limit set by the script itself (``ulimit -t``), so it holds on every backend alike.
+    """
     timeout = None
     if plan.process.interactive:
         timeout = float(settings.FLOW_EXECUTOR.get("INTERACTIVE_TIMEOUT", 300))
+        script = f"ulimit -t {interactive_cpu_seconds()}\n{script}"
     return ProgramJob(
         data_id=plan.data_id,
         script=script,

@@ -148,3 +148,22 @@ def test_unknown_engines_fail_with_resolwes_message(admin):
     # render-program adds "Error in process script: " to every rendering error.
     with pytest.raises(EvaluationError, match="^Unsupported expression engine: mako$"):
         program.render_bash(plans[1], get_backend("local"))
+
+
+def test_interactive_programs_are_limited_in_cpu_time_and_batch_ones_are_not(admin, settings):
+    import asyncio
+    import time
+
+    settings.FLOW_PROCESS_RESOURCE_DEFAULTS = {"cpu_time_interactive": 1}
+    backend = get_backend("local")
+    jobs = {}
+    for scheduling_class in ("IN", "BA"):
+        process = make_process(admin, f"cpu-{scheduling_class.lower()}", scheduling_class=scheduling_class)
+        data = Data.objects.create(name="d", contributor=admin, process=process, status="WT", flow_run_id=uuid.uuid4())
+        plan = prepare_run(data.pk, str(data.flow_run_id))
+        jobs[scheduling_class] = program.program_job(plan, "while :; do :; done", backend)
+    assert "ulimit -t" not in jobs["BA"].script
+    assert jobs["IN"].script.startswith("ulimit -t 1\n")
+    started = time.monotonic()
+    result = asyncio.run(backend.run(jobs["IN"], lambda line: None))
+    assert result.return_code != 0 and time.monotonic() - started < 30
