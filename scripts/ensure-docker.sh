@@ -54,6 +54,16 @@ if ! command -v busybox >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
         log "WARNING: could not install busybox: its two runtime tests will be skipped"
 fi
 
+# Debian's docker-registry: tests/execution/test_docker_images.py pulls from a registry of its own
+# (no public registry is reachable here). Only the binary is used; its service is not started.
+if ! command -v docker-registry >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    log "installing docker-registry"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends docker-registry >/dev/null 2>&1 ||
+        { apt-get update -q && apt-get install -y -q --no-install-recommends docker-registry; } ||
+        log "WARNING: could not install docker-registry: the image pull tests will be skipped"
+fi
+
 # Already usable (e.g. a developer's own Docker): nothing to do.
 if docker info >/dev/null 2>&1 && docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
     alias_resolwe_images

@@ -782,3 +782,12 @@ def test_run_of_a_python_job_without_the_runtime_is_the_runs_error(volume, monke
     monkeypatch.setitem(sys.modules, "resolwe_prefect.runtime.python_runtime", None)
     result, _lines = run(FakeCluster(), python_job(volume))
     assert result.return_code == 1 and result.message.startswith("Could not prepare the Kubernetes Job")
+
+
+def test_resolwes_pull_policy_and_image_map_reach_the_pod(volume, settings):
+    settings.FLOW_KUBERNETES_PULL_POLICY = "Always"
+    settings.FLOW_CONTAINER_IMAGE_MAP = {"public.ecr.aws/s4q6j6e8/": "mirror.example/"}
+    manifest = KubernetesBackend().job_manifest(make_job(volume, image="public.ecr.aws/s4q6j6e8/resolwe/base:x"))
+    validate(manifest)
+    container = pod_spec(manifest)["containers"][0]
+    assert (container["image"], container["imagePullPolicy"]) == ("mirror.example/resolwe/base:x", "Always")

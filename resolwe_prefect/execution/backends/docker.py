@@ -46,6 +46,7 @@ from .base import (
     relay_lines,
 )
 from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, reclaim, seal
+from .images import ensure_image, map_image
 from .tools import needs_python_runtime, tools_mounts
 
 logger = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ class DockerBackend:
             mounts.append(Mount(RESOLWE_PYTHON_MOUNT, runtime, type="bind", read_only=True))
         memory = f"{int(job.memory_mb)}m"
         return {
-            "image": job.image or settings.FLOW_EXECUTOR["DOCKER_DEFAULT_IMAGE"],
+            "image": map_image(job.image or settings.FLOW_EXECUTOR["DOCKER_DEFAULT_IMAGE"]),
             "command": ["bash", "--noprofile", "--norc", "/runtime/script.sh"],
             "working_dir": "/data",
             "environment": job.env,
@@ -139,17 +140,20 @@ class DockerBackend:
             reclaim(job.runtime_dir)
 
     async def _run_container(self, job: ProgramJob, options: dict, on_output: OutputLine) -> ProgramResult:
+        problem = await asyncio.to_thread(ensure_image, self.client, options["image"])
+        if problem is not None:
+            return ProgramResult(return_code=1, message=problem)
         try:
             container = await asyncio.to_thread(self.client.containers.create, **options)
         except Exception as error:  # noqa: BLE001 - a missing image or a refused mount is the run's error
             # The engine answers 404 "No such image" (docker-py does not always
-            # map it to ImageNotFound); the worker never pulls, so say what to do.
+            # map it to ImageNotFound); with the pull policy Never, say what to do.
             if isinstance(error, ImageNotFound) or "no such image" in str(error).lower():
                 return ProgramResult(
                     return_code=1,
                     message=f"Could not create the container: Docker image {options['image']!r} is not available on this "
-                    "host (the worker never "
-                    "pulls images): build or pull it, or fix requirements.executor.docker.image.",
+                    "host (DOCKER_PULL_POLICY is Never): build or pull it (list_docker_images --pull), "
+                    "or fix requirements.executor.docker.image.",
                 )
             return ProgramResult(return_code=1, message=f"Could not create the container: {error}")
         try:

@@ -39,7 +39,7 @@ Settings (all in ``FLOW_EXECUTOR``, all optional):
     KUBERNETES_DATA_PVC            the shared claim (default "resolwe-data")
     KUBERNETES_VOLUME_ROOT         where the claim's root is mounted on our side (default STATE_DIR)
     KUBERNETES_DEFAULT_IMAGE       image for processes that name none (default DOCKER_DEFAULT_IMAGE)
-    KUBERNETES_IMAGE_PULL_POLICY   default "IfNotPresent"
+    KUBERNETES_IMAGE_PULL_POLICY   default "IfNotPresent" (Resolwe's FLOW_KUBERNETES_PULL_POLICY wins)
     KUBERNETES_IMAGE_PULL_SECRETS  names of image pull Secrets (default none)
     KUBERNETES_USER                "uid[:gid]" every program runs as (default DOCKER_USER, else a uid per run)
     KUBERNETES_PLACEMENT           {scheduling class: pod-spec fields}, see DEFAULT_PLACEMENT
@@ -84,6 +84,7 @@ from .base import (
     python_runtime,
 )
 from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, seal
+from .images import map_image
 from .tools import needs_python_runtime, tools_mounts
 
 SECRETS_MOUNT = "/secrets"
@@ -442,8 +443,10 @@ class KubernetesBackend:
         cpu, memory = str(max(int(job.cores), 1)), f"{int(job.memory_mb)}Mi"
         container = {
             "name": CONTAINER,
-            "image": job.image or _setting("KUBERNETES_DEFAULT_IMAGE", _setting("DOCKER_DEFAULT_IMAGE")),
-            "imagePullPolicy": _setting("KUBERNETES_IMAGE_PULL_POLICY", "IfNotPresent"),
+            "image": map_image(job.image or _setting("KUBERNETES_DEFAULT_IMAGE", _setting("DOCKER_DEFAULT_IMAGE"))),
+            # Resolwe's FLOW_KUBERNETES_PULL_POLICY, else ours.
+            "imagePullPolicy": getattr(settings, "FLOW_KUBERNETES_PULL_POLICY", None)
+            or _setting("KUBERNETES_IMAGE_PULL_POLICY", "IfNotPresent"),
             "command": ["bash", "--noprofile", "--norc", "/runtime/script.sh"],
             "workingDir": "/data",
             "env": env,
