@@ -31,6 +31,7 @@ import asyncio
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -153,6 +154,35 @@ async def read_child_pid(info_fd: int) -> int:
     return await asyncio.wait_for(asyncio.to_thread(read), timeout=INFO_TIMEOUT)
 
 
+LOOPBACK_WAIT = 2.0
+
+
+def _loopback_settled(pid: int) -> bool:
+    """Whether ``lo`` of ``pid``'s namespace is up (``::1`` listed), or there is nothing to wait for."""
+    try:
+        lines = Path(f"/proc/{pid}/net/if_inet6").read_text().splitlines()
+    except FileNotFoundError:
+        return not Path(f"/proc/{pid}").exists()  # the child is gone: bubblewrap reports why
+    except OSError:
+        return True
+    return any(line.split()[-1] == "lo" for line in lines if line.strip())
+
+
+async def _loopback_up(pid: int) -> None:
+    """Wait until bubblewrap has brought up the namespace's loopback.
+
+    bubblewrap reports the child's pid before the child has configured ``lo``; slirp4netns
+    ``--configure`` brings ``lo`` up too, and when both do so at once bubblewrap's netlink request
+    fails ("loopback: Failed RTM_NEWADDR") and the program never starts. Without IPv6 there is
+    nothing to watch, and the wait ends after :data:`LOOPBACK_WAIT` seconds.
+    """
+    deadline = time.monotonic() + LOOPBACK_WAIT
+    for _ in range(int(LOOPBACK_WAIT / 0.005)):
+        if _loopback_settled(pid) or time.monotonic() > deadline:
+            return
+        await asyncio.sleep(0.005)
+
+
 class Network:
     """slirp4netns serving one sandbox's network namespace; it ends when closed or when we die."""
 
@@ -162,6 +192,7 @@ class Network:
 
     async def attach(self, pid: int) -> None:
         """Give the namespace of ``pid`` a NATed interface without the host's loopback; wait until it is up."""
+        await _loopback_up(pid)
         slirp = require("slirp4netns", "slirp4netns")
         ready_r, ready_w = os.pipe()
         exit_r, self._exit_w = os.pipe()

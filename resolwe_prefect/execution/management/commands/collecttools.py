@@ -17,6 +17,24 @@ from django.core.management.base import BaseCommand, CommandError
 from resolwe_prefect.execution.backends.tools import source_tools_dirs
 
 
+def _readable_and_runnable(root: Path) -> None:
+    """Every program's uid may read the tools, and run the scripts among them.
+
+    A pip-installed app's ``tools/`` loses its executable bits (wheels keep no modes), while its
+    processes call the scripts by name; a file that starts with ``#!`` is a script.
+    """
+    root.chmod(0o755)
+    for path in root.rglob("*"):
+        if path.is_symlink():
+            continue
+        if path.is_dir():
+            path.chmod(0o755)
+            continue
+        with path.open("rb") as handle:
+            script = handle.read(2) == b"#!"
+        path.chmod(0o755 if script else 0o644)
+
+
 class Command(BaseCommand):
     help = "Copy every app's tools/ directory and RESOLWE_CUSTOM_TOOLS_PATHS into FLOW_TOOLS_ROOT."
 
@@ -37,5 +55,6 @@ class Command(BaseCommand):
             name = source.parent.name if source.name == "tools" else source.name  # an app's tools/: the app
             destination = target / f"{index:02d}-{name}"
             shutil.copytree(source, destination, symlinks=True, dirs_exist_ok=True)
+            _readable_and_runnable(destination)
             self.stdout.write(f"{source} -> {destination}")
         self.stdout.write(f"{len(sources)} tools directories in {target}")

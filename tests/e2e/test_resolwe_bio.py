@@ -1,0 +1,85 @@
+"""resolwe-bio as a site runs it, on a stack of its own: its tools on PATH (collected into
+FLOW_TOOLS_ROOT), its sample filters, and a shell-only upload process from an upload and from a
+local path. Everything of resolwe-bio is used unchanged from the 65.1.1 release."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from resolwe_prefect.cli.demo import ApiClient
+from tests.support import pypi_cache
+
+from .conftest import ADMIN_PASSWORD, PROCESSES, running_stack
+
+pytestmark = pytest.mark.e2e
+
+BIO_PROCESSES = Path(__file__).parent / "resolwe_bio_processes"
+TIMEOUT = 180
+
+
+@pytest.fixture(scope="module")
+def resolwe_bio() -> Path:
+    try:
+        return pypi_cache.distribution("resolwe-bio", "65.1.1") / "resolwe_bio"
+    except pypi_cache.Unavailable as error:
+        pytest.skip(f"resolwe-bio 65.1.1 is not cached and PyPI is unreachable: {error}")
+
+
+@pytest.fixture(scope="module")
+def bio(resolwe_bio, tmp_path_factory):
+    """``(client, imports directory)`` of a stack that runs resolwe-bio's tools and our two test processes."""
+    work = tmp_path_factory.mktemp("bio")
+    imports = work / "imports"
+    imports.mkdir()
+    settings = {"RESOLWE_CUSTOM_TOOLS_PATHS": [str(resolwe_bio / "tools")], "FLOW_TOOLS_ROOT": str(work / "tools")}
+    env = {
+        "RESOLWE_PREFECT_SETTINGS": json.dumps(settings),
+        "RESOLWE_PREFECT_IMPORT_ROOTS": str(imports),
+        "RESOLWE_PREFECT_PROCESS_PATHS": os.pathsep.join([str(PROCESSES), str(BIO_PROCESSES)]),
+    }
+    with running_stack("bio", env) as up:
+
+        def manage(*args: str) -> None:
+            subprocess.run([sys.executable, "-m", "resolwe_prefect.cli", "manage", *args], env=up.env,
+                           check=True, capture_output=True, text=True, timeout=300)  # fmt: skip
+
+        manage("collecttools")  # as a site does after installing an app
+        manage("register", "--file", str(resolwe_bio / "processes" / "import_data" / "mappability_tab.yml"))
+        yield ApiClient(up.info["api"], "admin", ADMIN_PASSWORD), imports
+
+
+def _run(client: ApiClient, slug: str, inputs: dict) -> dict:
+    data = client.create_data(slug, inputs)
+    return client.wait([data["id"]], TIMEOUT)[data["id"]]
+
+
+def test_a_resolwe_bio_tool_and_the_sample_filters_work_in_a_process(bio):
+    client, _imports = bio
+    reads = _run(client, "e2e-bio-sample", {})
+    assert reads["status"] == "OK", reads["process_error"]
+    sample = client.session.get(f"{client.base_url}/api/entity/{reads['entity']['id']}", timeout=30).json()
+    final = _run(client, "e2e-bio-tools", {"reads": reads["id"]})
+    assert final["status"] == "OK", final["process_error"]
+    # parse_library_type.py (resolwe-bio's tools/) reported through resolwe_runtime_utils.
+    assert (final["output"]["strandedness"], final["output"]["fragment_ratio"]) == ("ISR", 0.93)
+    assert final["output"]["sample"] == sample["name"]
+
+
+def test_upload_mappability_from_a_local_path(bio):
+    client, imports = bio
+    source = imports / "hg38_mappability.tab.gz"
+    source.write_bytes(gzip.compress(b"chr2\t0.25\n"))
+    final = _run(client, "upload-mappability", {"src": {"file": source.name, "file_temp": str(source)}})
+    stdout = client.session.get(f"{client.base_url}/data/{final['id']}/stdout.txt", timeout=30).text
+    assert final["status"] == "OK", (final["process_error"], stdout[-2000:])
+    assert final["output"]["mappability"]["file"] == "hg38_mappability.tab"
+    served = client.session.get(f"{client.base_url}/data/{final['id']}/hg38_mappability.tab", timeout=30)
+    assert served.content == b"chr2\t0.25\n"
+    assert source.exists(), "the imported file stays where it was"
