@@ -23,19 +23,10 @@ from resolwe_prefect.execution.backends.docker import DockerBackend
 from resolwe_prefect.execution.backends.images import map_image
 from tests.data.conftest import make_process
 
-BASE = "resolwe-prefect/base:bookworm-py"
+from .test_docker_backend import IMAGE as BASE
+from .test_docker_backend import _engine
+
 pytestmark = pytest.mark.django_db
-
-
-def _engine():
-    try:
-        import docker
-
-        client = docker.from_env()
-        client.images.get(BASE)
-        return client
-    except Exception as error:  # noqa: BLE001
-        pytest.skip(f"no Docker engine with {BASE}: {error}")
 
 
 @pytest.fixture(scope="module")
