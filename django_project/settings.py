@@ -192,6 +192,9 @@ SPECTACULAR_SETTINGS = {
 FLOW_PROCESSES_DIRS = [BASE_DIR / "processes"] + [
     Path(p) for p in os.environ.get("RESOLWE_PREFECT_PROCESS_PATHS", "").split(os.pathsep) if p
 ]
+# Base classes of Python processes whose package every program gets beside resolwe.process
+# (resolwe-bio's sites add "resolwe_bio.process.runtime.ProcessBio"), as in Resolwe.
+FLOW_PROCESSES_RUNTIMES = ["resolwe.process.runtime.Process"]
 FLOW_DESCRIPTORS_DIRS = [BASE_DIR / "processes" / "descriptors"] + [
     Path(p) for p in os.environ.get("RESOLWE_PREFECT_DESCRIPTOR_PATHS", "").split(os.pathsep) if p
 ]

@@ -7,7 +7,9 @@ package. :func:`runtime_dir` assembles the two into one small directory that
 holds exactly ``resolwe/``, ``plumbum/`` and ``resolwe_runtime_utils.py`` (the module
 the tools of bash programs import; copies, so it works where the
 host's paths do not exist, e.g. in a container), and nothing else of the
-host's site-packages.
+host's site-packages, besides the packages of the runtimes a site registers
+(Resolwe's ``FLOW_PROCESSES_RUNTIMES``, e.g. resolwe-bio's ``ProcessBio``; see
+:func:`runtime_package_files`).
 
 What a backend does for a Python process:
 
@@ -30,7 +32,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 #: Where the program sees the runtime (on its PYTHONPATH).
@@ -56,6 +58,7 @@ __all__ = [
     "runtime_dirs",
     "runtime_files",
     "runtime_mounts",
+    "runtime_package_files",
 ]
 
 
@@ -72,9 +75,13 @@ def plumbum_dir() -> Path:
     return Path(list(spec.submodule_search_locations)[0]).resolve()
 
 
-def _sources() -> list[tuple[str, Path]]:
-    """``(relative path, host file)`` of everything the runtime directory holds, sorted."""
-    found: list[tuple[str, Path]] = []
+def _sources(extra: Sequence[tuple[str, Path | None]] = ()) -> list[tuple[str, Path | None]]:
+    """``(relative path, host file)`` of everything the runtime directory holds, sorted.
+
+    ``extra``: the registered runtimes' files (:func:`runtime_package_files`); ``None`` is an
+    empty file. Our own tree wins over them for a path both give.
+    """
+    found: dict[str, Path | None] = dict(extra)
     for name, root in (("resolwe", _TREE / "resolwe"), ("plumbum", plumbum_dir())):
         for directory, dirnames, filenames in os.walk(root):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
@@ -84,28 +91,72 @@ def _sources() -> list[tuple[str, Path]]:
                 path = Path(directory) / filename
                 if path.is_symlink() or not path.is_file():
                     continue
-                relative = Path(name) / path.relative_to(root)
-                found.append((relative.as_posix(), path))
+                found[(Path(name) / path.relative_to(root)).as_posix()] = path
     # Tools that bash programs run import it (``from resolwe_runtime_utils import send_message, ...``).
-    found.append(("resolwe_runtime_utils.py", _TREE / "resolwe_runtime_utils.py"))
-    return sorted(found)
+    found["resolwe_runtime_utils.py"] = _TREE / "resolwe_runtime_utils.py"
+    return sorted(found.items())
 
 
-def runtime_files() -> Iterator[tuple[str, Path]]:
-    """Every file of the runtime directory: ``(path relative to it, host file)``."""
-    yield from _sources()
+def _module_file(parts: list[str], roots: Sequence[Path]) -> Path | None:
+    """Where ``a.b.c`` is, as ``a/b/c.py`` or ``a/b/c/__init__.py`` under the first root that has it."""
+    for root in roots:
+        for candidate in (
+            Path(root).joinpath(*parts[:-1], f"{parts[-1]}.py"),
+            Path(root).joinpath(*parts, "__init__.py"),
+        ):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def runtime_package_files(runtime: str, roots: Sequence[Path]) -> list[tuple[str, Path | None]]:
+    """The files Resolwe copies into a program for a ``FLOW_PROCESSES_RUNTIMES`` entry.
+
+    ``runtime`` names a base class (``resolwe_bio.process.runtime.ProcessBio``). Like Resolwe,
+    every ``.py`` file of the package that holds its module goes in under the package's dotted
+    path (``resolwe_bio/process/...``), and each package above it gets an empty ``__init__.py``
+    (so ``resolwe_bio/__init__.py``, which may import things a program does not have, is not
+    run). The module is looked for under ``roots`` (never imported). Resolwe's own runtime
+    (``resolwe.*``) is ours and gives nothing; a module that is not found is a ``LookupError``.
+    """
+    module = runtime.rsplit(".", 1)[0] if "." in runtime else runtime
+    parts = module.split(".")
+    if parts[0] in {"resolwe"}:
+        return []
+    found = _module_file(parts, roots)
+    if found is None:
+        raise LookupError(f"The process runtime module '{module}' ({runtime}) is not in {[str(r) for r in roots]}.")
+    package = parts[:-1] if found.name != "__init__.py" else parts
+    source_dir = found.parent
+    files: dict[str, Path | None] = {}
+    for index in range(1, len(package)):
+        files[Path(*package[:index], "__init__.py").as_posix()] = None
+    for directory, dirnames, filenames in os.walk(source_dir):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for filename in sorted(filenames):
+            path = Path(directory) / filename
+            if filename.endswith(".py") and path.is_file() and not path.is_symlink():
+                files[Path(*package, path.relative_to(source_dir)).as_posix()] = path
+    return sorted(files.items())
+
+
+def runtime_files(extra: Sequence[tuple[str, Path | None]] = ()) -> Iterator[tuple[str, Path | None]]:
+    """Every file of the runtime directory: ``(path relative to it, host file or None when empty)``."""
+    yield from _sources(extra)
 
 
 _digests: dict[tuple, str] = {}
 
 
-def _digest(sources: list[tuple[str, Path]]) -> str:
+def _digest(sources: list[tuple[str, Path | None]]) -> str:
     """A digest of the content (remembered while no file changes size or mtime)."""
-    key = tuple((relative, path.stat().st_mtime_ns, path.stat().st_size) for relative, path in sources)
+    key = tuple(
+        (relative, *((path.stat().st_mtime_ns, path.stat().st_size) if path else (0, 0))) for relative, path in sources
+    )
     if key not in _digests:
         digest = hashlib.sha256()
         for relative, path in sources:
-            digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
+            digest.update(relative.encode() + b"\0" + (path.read_bytes() if path else b"") + b"\0")
         _digests.clear()
         _digests[key] = digest.hexdigest()[:20]
     return _digests[key]
@@ -132,24 +183,27 @@ def _cache_root(cache_dir: Path | None) -> Path:
     return cache_dir
 
 
-def _complete(directory: Path, sources: list[tuple[str, Path]]) -> bool:
+def _complete(directory: Path, sources: list[tuple[str, Path | None]]) -> bool:
     """Whether every file is there with its size (a cleaner may have removed some)."""
     try:
-        return all((directory / relative).stat().st_size == path.stat().st_size for relative, path in sources)
+        return all(
+            (directory / relative).stat().st_size == (path.stat().st_size if path else 0) for relative, path in sources
+        )
     except OSError:
         return False
 
 
-def runtime_dir(cache_dir: Path | None = None) -> Path:
+def runtime_dir(cache_dir: Path | None = None, extra: Sequence[tuple[str, Path | None]] = ()) -> Path:
     """Build (once per content) and return the directory to mount at ``/opt/resolwe/python``.
 
-    It holds exactly ``resolwe/`` (this package's tree) and ``plumbum/`` (the
-    installed package), world-readable, named by a digest of the content, so a
+    It holds ``resolwe/`` (this package's tree), ``plumbum/`` (the installed
+    package) and the registered runtimes' packages, world-readable, named by a digest of the content, so a
     changed package gives a new directory and a running program's never
     changes. ``cache_dir`` (default ``$RESOLWE_PYTHON_RUNTIME_CACHE``, else
-    ``<tmp>/resolwe-prefect-python-<uid>``) must belong to this user.
+    ``<tmp>/resolwe-prefect-python-<uid>``) must belong to this user. ``extra``: the
+    registered runtimes' files (:func:`runtime_package_files`).
     """
-    sources = _sources()
+    sources = _sources(extra)
     root = _cache_root(cache_dir)
     final = root / f"runtime-{_digest(sources)}"
     if final.is_dir() and not final.is_symlink():
@@ -167,7 +221,10 @@ def runtime_dir(cache_dir: Path | None = None) -> Path:
         for relative, path in sources:
             target = building / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+            if path is None:
+                target.write_bytes(b"")
+            else:
+                shutil.copyfile(path, target)
             target.chmod(0o644)
         for directory, dirnames, _ in os.walk(building):
             for name in dirnames:
@@ -184,9 +241,9 @@ def runtime_dir(cache_dir: Path | None = None) -> Path:
     return final
 
 
-def runtime_dirs(cache_dir: Path | None = None) -> list[Path]:
+def runtime_dirs(cache_dir: Path | None = None, extra: Sequence[tuple[str, Path | None]] = ()) -> list[Path]:
     """The host directories a backend mounts for Python processes (one: :func:`runtime_dir`)."""
-    return [runtime_dir(cache_dir)]
+    return [runtime_dir(cache_dir, extra)]
 
 
 def runtime_mounts(cache_dir: Path | None = None) -> list[tuple[Path, str]]:

@@ -110,13 +110,16 @@ class ChannelEndpoint:
 
 
 def python_runtime() -> Path:
-    """The host directory to mount read-only at ``PYTHON_MOUNT``: it holds ``resolwe/`` and ``plumbum/``.
+    """The host directory to mount read-only at ``PYTHON_MOUNT``: it holds ``resolwe/``, ``plumbum/``
+    and the packages of the site's registered runtimes (``FLOW_PROCESSES_RUNTIMES``).
 
     Built by ``runtime.python_runtime.runtime_dirs()`` (once per content).
     """
     from resolwe_prefect.runtime.python_runtime import runtime_dirs
 
-    dirs = [Path(path) for path in runtime_dirs()]
+    from .runtimes import registered_runtime_files
+
+    dirs = [Path(path) for path in runtime_dirs(extra=registered_runtime_files())]
     if len(dirs) != 1:
         raise ValueError(f"The Python runtime must be one directory to mount at {PYTHON_MOUNT}, not {len(dirs)}.")
     return dirs[0]

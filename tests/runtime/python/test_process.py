@@ -66,6 +66,14 @@ outputs.out = "after"
     assert run.errors == ["Bad input: 3"]
 
 
+def test_error_called_on_the_class_reports_its_message(run_process):
+    """resolwe-bio's ``validate_filename_suffix`` calls ``Process.error("...")`` without an instance."""
+    run = run_process(body('Process.error("Unsupported file name extension.")\noutputs.out = "after"'), "p")
+    assert run.returncode == 1
+    assert run.errors == ["Unsupported file name extension."]
+    assert "out" not in run.output
+
+
 def test_program_exit_code_is_kept(run_process):
     run = run_process(body("outputs.n = 1\nsys.exit(3)"), "p")
     assert run.returncode == 3

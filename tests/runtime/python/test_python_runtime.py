@@ -19,6 +19,7 @@ from resolwe_prefect.runtime.python_runtime import (
     runtime_dirs,
     runtime_files,
     runtime_mounts,
+    runtime_package_files,
 )
 
 from .conftest import PYTHON
@@ -101,3 +102,66 @@ def test_only_the_runtime_dir_is_needed(runtime_path):
     assert module_file.startswith(str(runtime_path))
     if PYTHON == "/usr/bin/python3":
         assert plumbum_file.startswith(str(runtime_path))
+
+
+BIO_RUNTIME = """
+from resolwe.process.models import Model
+from resolwe.process.runtime import Process
+
+
+class Feature(Model):
+    _app_name = "bio_kb"
+    _model_name = "Feature"
+
+
+class ProcessBio(Process):
+    _abstract = True
+    feature = Feature
+"""
+
+
+def _bio_site(root: Path) -> Path:
+    """An unpacked app like resolwe-bio: its package ``bio`` with ``process/runtime.py`` and ``processes/``."""
+    (root / "bio" / "process" / "helpers").mkdir(parents=True)
+    (root / "bio" / "processes").mkdir()
+    (root / "bio" / "__init__.py").write_text("raise ImportError('the app itself needs Django')\n")
+    (root / "bio" / "process" / "__init__.py").write_text('"""Make it a package."""\n')
+    (root / "bio" / "process" / "runtime.py").write_text(BIO_RUNTIME)
+    (root / "bio" / "process" / "helpers" / "text.py").write_text("def shout(text):\n    return text.upper()\n")
+    (root / "bio" / "process" / "notes.txt").write_text("not Python")
+    return root
+
+
+def test_runtime_package_files_are_the_package_of_the_module_with_empty_parents(tmp_path):
+    site = _bio_site(tmp_path / "site")
+    files = dict(runtime_package_files("bio.process.runtime.ProcessBio", [tmp_path / "elsewhere", site]))
+    assert sorted(files) == [
+        "bio/__init__.py",
+        "bio/process/__init__.py",
+        "bio/process/helpers/text.py",
+        "bio/process/runtime.py",
+    ]
+    assert files["bio/__init__.py"] is None  # the app's own __init__ is not run in the program
+    assert files["bio/process/runtime.py"] == site / "bio" / "process" / "runtime.py"
+    assert runtime_package_files("resolwe.process.runtime.Process", [site]) == []
+    with pytest.raises(LookupError, match="'bio.missing'"):
+        runtime_package_files("bio.missing.ProcessBio", [site])
+
+
+def test_a_registered_runtime_is_importable_in_the_program(tmp_path):
+    site = _bio_site(tmp_path / "site")
+    extra = runtime_package_files("bio.process.runtime.ProcessBio", [site])
+    built = runtime_dir(tmp_path / "cache", extra)
+    assert (built / "bio" / "__init__.py").read_bytes() == b""
+    assert built != runtime_dir(tmp_path / "cache"), "a different content is a different directory"
+    check = (
+        "from bio.process.runtime import ProcessBio\n"
+        "from bio.process.helpers.text import shout\n"
+        "print(ProcessBio.feature._model_name, shout('ok'))\n"
+    )
+    done = subprocess.run(
+        [PYTHON, "-c", check], env={**program_env(str(built)), "PATH": os.environ["PATH"]}, cwd=tmp_path,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["Feature", "OK"]

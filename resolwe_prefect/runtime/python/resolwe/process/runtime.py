@@ -34,6 +34,12 @@ def _class_fields(container: Any) -> list[tuple]:
     return list(found.items())
 
 
+def _message(process: Any, args: tuple[Any, ...]) -> str:
+    """The report's text; also when called on the class (resolwe-bio's ``Process.error("...")``)."""
+    parts = args if isinstance(process, Process) else (process, *args)
+    return " ".join(str(part) for part in parts)
+
+
 class ProcessMeta(type):
     """Build ``_meta`` (a :class:`ProcessDescriptor`) of every concrete process class.
 
@@ -299,15 +305,15 @@ class Process(metaclass=ProcessMeta):
 
     def info(self, *args: Any) -> None:
         """Report an informational message."""
-        records.write_record("info", " ".join(str(arg) for arg in args))
+        records.write_record("info", _message(self, args))
 
     def warning(self, *args: Any) -> None:
         """Report a warning."""
-        records.write_record("warning", " ".join(str(arg) for arg in args))
+        records.write_record("warning", _message(self, args))
 
     def error(self, *args: Any) -> None:
         """Report an error: the Data object ends in ER with this message, and the program ends."""
-        _report_error(" ".join(str(arg) for arg in args))
+        _report_error(_message(self, args))
         raise ProcessAbort(1)
 
     # --------------------------------------------------------------- actions
