@@ -24,11 +24,13 @@ die() { log "ERROR: $*"; exit 1; }
 # Resolwe's Python processes run in Resolwe's public base images: one that names no image gets
 # .../base:ubuntu-18.04 when it is registered, as in Resolwe, and Resolwe's own processes name
 # ubuntu-20.04, its dated tag ubuntu-20.04-03022021 (the toolkit's upload-file) and ubuntu-22.04;
-# resolwe-bio's pure-Python processes (gene sets) run in its base image resolwebio/base. CI machines reach no image registry, so where such an image is absent the local base
+# resolwe-bio's pure-Python processes run in its images resolwebio/base (gene sets), resolwebio/common
+# (BEDPE and IDAT uploads) and resolwebio/dnaseq (VEP cache upload), though they use only Python's
+# standard library. CI machines reach no image registry, so where such an image is absent the local base
 # image (bash and python3, all these processes need of it) is tagged under its name. A pulled image
 # is never replaced; a stand-in made from an older base image (a docker import of ours) is renewed.
 RESOLWE_BASE=public.ecr.aws/s4q6j6e8/resolwe/base
-RESOLWE_IMAGE_ALIASES="${RESOLWE_IMAGE_ALIASES-$RESOLWE_BASE:ubuntu-18.04 $RESOLWE_BASE:ubuntu-20.04 $RESOLWE_BASE:ubuntu-20.04-03022021 $RESOLWE_BASE:ubuntu-22.04 public.ecr.aws/genialis/resolwebio/base:ubuntu-22.04-14112023}"
+RESOLWE_IMAGE_ALIASES="${RESOLWE_IMAGE_ALIASES-$RESOLWE_BASE:ubuntu-18.04 $RESOLWE_BASE:ubuntu-20.04 $RESOLWE_BASE:ubuntu-20.04-03022021 $RESOLWE_BASE:ubuntu-22.04 public.ecr.aws/genialis/resolwebio/base:ubuntu-22.04-14112023 public.ecr.aws/genialis/resolwebio/common:4.1.1 public.ecr.aws/genialis/resolwebio/dnaseq:6.3.1}"
 alias_resolwe_images() {
     local image current base
     base=$(docker image inspect --format '{{.Id}}' "$BASE_IMAGE" 2>/dev/null) || return 0

@@ -192,17 +192,19 @@ def test_a_python_process_finds_no_credentials_in_its_environment(target, users)
 
 @pytest.fixture(scope="module")
 def resolwe_bio_gene_sets(target: Stack) -> Stack:
-    """resolwe-bio 65.1.1's tool-free processes (gene sets, mappability) and the gene set descriptor schema.
+    """resolwe-bio 65.1.1's tool-free processes and the gene set descriptor schema.
 
-    Registered unchanged from the release: two Python processes and one bash process that imports
-    its upload with ``re-import`` and saves ``"${NAME}.tab"``.
+    Registered unchanged from the release: the Python gene set, BEDPE, IDAT and VEP cache processes
+    and one bash process that imports its upload with ``re-import`` and saves ``"${NAME}.tab"``.
     """
     try:
         root = pypi_cache.distribution("resolwe-bio", "65.1.1") / "resolwe_bio"
     except pypi_cache.Unavailable as error:
         pytest.skip(f"resolwe-bio 65.1.1 is not cached and PyPI is unreachable: {error}")
-    _manage(target, "register", "--file", str(root / "processes/import_data/geneset.py"),
-            "--file", str(root / "processes/import_data/mappability_tab.yml"),
+    imports = root / "processes" / "import_data"
+    _manage(target, "register", "--file", str(imports / "geneset.py"),
+            "--file", str(imports / "annotation_bedpe.py"), "--file", str(imports / "methylation_array_idat.py"),
+            "--file", str(imports / "ensembl_vep_cache.py"), "--file", str(imports / "mappability_tab.yml"),
             "--descriptor-file", str(root / "descriptors/geneset.yml"))  # fmt: skip
     return target
 
@@ -242,3 +244,51 @@ def test_resolwe_bio_bash_upload_gets_name_from_re_import(resolwe_bio_gene_sets,
     assert final["output"]["mappability"]["file"] == "hg19_mappability.tab"
     served = admin.session.get(f"{admin.base_url}/data/{final['id']}/hg19_mappability.tab", timeout=30)
     assert served.status_code == 200 and served.content == b"chr1\t0.5\n"
+
+
+def test_resolwe_bio_python_uploads_run_unchanged(resolwe_bio_gene_sets, tmp_path):
+    """upload-bedpe, upload-idat and upload-vep-cache: ``import_file`` in its formats, an entity, an archive."""
+    import gzip
+    import tarfile
+
+    admin = resolwe_bio_gene_sets.client
+    bedpe = tmp_path / "loops.bedpe"
+    bedpe.write_text("chr1\t10\t20\tchr1\t50\t60\n")
+    final = _run(admin, "upload-bedpe", {"src": admin.upload(bedpe), "species": "Homo sapiens", "build": "GRCh38"})
+    assert final["status"] == "OK", final["process_error"]
+    assert (final["output"]["bedpe"]["file"], final["output"]["build"]) == ("loops.bedpe", "GRCh38")
+
+    channels = {}
+    for channel in ("Red", "Grn"):
+        path = tmp_path / f"S1_{channel}.idat"
+        path.write_bytes(b"IDAT" + channel.encode())
+        channels[channel] = admin.upload(path)
+    idat = _run(admin, "upload-idat", {"red_channel": channels["Red"], "green_channel": channels["Grn"]})
+    assert idat["status"] == "OK", idat["process_error"]
+    # imported_format="compressed": the upload is stored gzipped.
+    assert idat["output"]["red_channel"]["file"] == "S1_Red.idat.gz"
+    served = admin.session.get(f"{admin.base_url}/data/{idat['id']}/S1_Red.idat.gz", timeout=30)
+    assert gzip.decompress(served.content) == b"IDATRed"
+    assert idat["entity"] is not None, "the process's entity rule makes a sample"
+    mouse = _run(admin, "upload-idat", {"red_channel": channels["Red"], "green_channel": channels["Grn"],
+                                        "species": "Mus musculus", "platform": "EPIC"})  # fmt: skip
+    assert mouse["status"] == "ER"
+    assert mouse["process_error"] == ["Platform type EPIC does not match the selected species Mus musculus."]
+    other = tmp_path / "S2_Grn.idat"
+    other.write_bytes(b"IDATGrn")
+    mismatched = _run(admin, "upload-idat", {"red_channel": channels["Red"], "green_channel": admin.upload(other)})
+    assert mismatched["status"] == "ER"
+    assert mismatched["process_error"][0].startswith("The input IDAT files don't have a matching filename prefix.")
+
+    cache = tmp_path / "homo_sapiens" / "110_GRCh38"
+    cache.mkdir(parents=True)
+    (cache / "info.txt").write_text("species\thomo_sapiens\n")
+    archive = tmp_path / "vep_cache.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tmp_path / "homo_sapiens", arcname="homo_sapiens")
+    vep = _run(admin, "upload-vep-cache", {"cache_file": admin.upload(archive), "build": "GRCh38", "release": "110"})
+    assert vep["status"] == "OK", vep["process_error"]
+    assert vep["output"]["cache"]["dir"] == "Ensembl-vep_cache"
+    listed = admin.session.get(f"{admin.base_url}/data/{vep['id']}/Ensembl-vep_cache/homo_sapiens/110_GRCh38/info.txt",
+                               timeout=30)  # fmt: skip
+    assert listed.status_code == 200 and listed.text == "species\thomo_sapiens\n"

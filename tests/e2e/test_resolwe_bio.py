@@ -1,12 +1,14 @@
 """resolwe-bio as a site runs it, on a stack of its own: its tools on PATH (collected into
-FLOW_TOOLS_ROOT), its sample filters, and a shell-only upload process from an upload and from a
-local path. Everything of resolwe-bio is used unchanged from the 65.1.1 release."""
+FLOW_TOOLS_ROOT), its sample filters, a shell-only upload process from an upload and from a
+local path, and a site's process on its ``ProcessBio`` (``FLOW_PROCESSES_RUNTIMES``). Everything of
+resolwe-bio is used unchanged from the 65.1.1 release."""
 
 from __future__ import annotations
 
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +23,7 @@ from .conftest import ADMIN_PASSWORD, PROCESSES, running_stack
 pytestmark = pytest.mark.e2e
 
 BIO_PROCESSES = Path(__file__).parent / "resolwe_bio_processes"
+PROCESS_BIO = Path(__file__).parent / "resolwe_bio_site" / "process_bio.py"
 TIMEOUT = 180
 
 
@@ -38,11 +41,22 @@ def bio(resolwe_bio, tmp_path_factory):
     work = tmp_path_factory.mktemp("bio")
     imports = work / "imports"
     imports.mkdir()
-    settings = {"RESOLWE_CUSTOM_TOOLS_PATHS": [str(resolwe_bio / "tools")], "FLOW_TOOLS_ROOT": str(work / "tools")}
+    # A site's app beside resolwe-bio's process runtime: resolwe_bio/process/ as released, and a
+    # processes/ directory holding the site's ProcessBio process.
+    site = work / "site" / "resolwe_bio"
+    shutil.copytree(resolwe_bio / "process", site / "process")
+    shutil.copy(resolwe_bio / "__init__.py", site / "__init__.py")
+    (site / "processes").mkdir()
+    shutil.copy(PROCESS_BIO, site / "processes" / PROCESS_BIO.name)
+    settings = {
+        "RESOLWE_CUSTOM_TOOLS_PATHS": [str(resolwe_bio / "tools")],
+        "FLOW_TOOLS_ROOT": str(work / "tools"),
+        "FLOW_PROCESSES_RUNTIMES": ["resolwe.process.runtime.Process", "resolwe_bio.process.runtime.ProcessBio"],
+    }
     env = {
         "RESOLWE_PREFECT_SETTINGS": json.dumps(settings),
         "RESOLWE_PREFECT_IMPORT_ROOTS": str(imports),
-        "RESOLWE_PREFECT_PROCESS_PATHS": os.pathsep.join([str(PROCESSES), str(BIO_PROCESSES)]),
+        "RESOLWE_PREFECT_PROCESS_PATHS": os.pathsep.join([str(PROCESSES), str(BIO_PROCESSES), str(site / "processes")]),
     }
     with running_stack("bio", env) as up:
 
@@ -83,3 +97,13 @@ def test_upload_mappability_from_a_local_path(bio):
     served = client.session.get(f"{client.base_url}/data/{final['id']}/hg38_mappability.tab", timeout=30)
     assert served.content == b"chr2\t0.25\n"
     assert source.exists(), "the imported file stays where it was"
+
+
+def test_a_process_on_resolwe_bio_s_process_bio_runs(bio):
+    """``from resolwe_bio.process.runtime import ProcessBio`` works in the program: the package is in its runtime."""
+    client, _imports = bio
+    final = _run(client, "e2e-bio-runtime", {"greeting": "hello"})
+    assert final["status"] == "OK", final["process_error"]
+    assert final["output"]["models"] == "Feature,Mapping,Variant,VariantCall"
+    assert final["output"]["shout"] == "HELLO"
+    assert final["output"]["own"] == 1
