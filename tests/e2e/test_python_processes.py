@@ -26,7 +26,14 @@ from .conftest import ADMIN_PASSWORD, PROCESSES, Stack, running_stack
 pytestmark = pytest.mark.e2e
 
 PYTHON_PROCESSES = Path(__file__).parent / "python_processes"
-SLUGS = ("e2e-python-hello", "e2e-python-source", "e2e-python-reader", "e2e-python-attack")
+SLUGS = (
+    "e2e-python-hello",
+    "e2e-python-source",
+    "e2e-python-reader",
+    "e2e-python-attack",
+    "e2e-python-file-child",
+    "e2e-python-spawner",
+)
 IMAGE = "resolwe-prefect/base:bookworm-py"
 PASSWORD = "python-e2e-password"
 NOT_READABLE = "No objects match the given criteria or no permission to read object."
@@ -124,6 +131,18 @@ def test_a_python_process_reads_its_input_and_creates_an_entity(target, users):
     assert entity.json()["contributor"]["username"] == user.credentials[0]
     assert "owner" in entity.json()["current_user_permissions"][0]["permissions"]
     assert _api(other, "GET", f"entity/{output['entity_id']}").status_code == 404
+
+
+def test_run_process_creates_the_child_while_the_program_runs(target, users):
+    user, _other = users
+    text = f"note-{uuid.uuid4().hex}"
+    spawner = _run(user, "e2e-python-spawner", {"text": text})
+    assert spawner["status"] == "OK", spawner["process_error"]
+    child_id = spawner["output"]["child"]
+    child = user.wait([child_id], TIMEOUT)[child_id]
+    assert child["status"] == "OK", child["process_error"]
+    assert child["name"] == f"Spawned by {spawner['id']}"
+    assert child["output"]["content"] == text, "the exported file reached the child"
 
 
 @pytest.fixture(scope="module")

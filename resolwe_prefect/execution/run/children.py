@@ -1,8 +1,12 @@
-"""Data objects that a flow run creates: workflow steps and spawned (``re-run``) children.
+"""Data objects that a flow run creates: workflow steps and spawned children.
 
-Both become ordinary Data objects with a ``subprocess`` dependency on their
-creator, inherit its contributor, tags and collection, and are processed
-like any other Data object once their own inputs are done.
+A bash program's ``re-run`` children are created when it has finished well
+(:func:`spawn_children`); a Python program's ``self.run_process`` child is
+created at once, over the channel (:func:`spawn_now`), as Resolwe's listener
+does, so the program can find it. All become ordinary Data objects with a
+``subprocess`` dependency on their creator, inherit its contributor, tags and
+collection, and are processed like any other Data object once their own
+inputs are done.
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ from typing import Any
 
 from django.db import transaction
 
+from resolwe_prefect.data import layout
 from resolwe_prefect.data.models import Data
 from resolwe_prefect.data.services import DataError, create_data
 from resolwe_prefect.execution.run.plan import RunPlan
 from resolwe_prefect.processes.models import Process
 from resolwe_prefect.runtime.collect import stage_exports
+from resolwe_prefect.runtime.report import ProcessReport
 from resolwe_prefect.schema.walk import FieldVisit, Schema, map_fields
 from resolwe_prefect.uploads.storage import upload_path
 
@@ -29,7 +35,7 @@ class ChildError(Exception):
     """A child could not be created; the message goes into the creator's ``process_error``."""
 
 
-def _create_child(plan: RunPlan, creator, slug: str, inputs: dict[str, Any]):
+def _create_child(creator: Data, slug: str, inputs: dict[str, Any]) -> Data:
 
     try:
         return create_data(
@@ -71,7 +77,7 @@ def run_workflow(plan: RunPlan, engine) -> list[int]:
     with transaction.atomic():
         for step in plan.process.program or []:
             inputs = evaluate_step_inputs(engine, step.get("input") or {}, context)
-            child = _create_child(plan, creator, step["run"], inputs)
+            child = _create_child(creator, step["run"], inputs)
             context["steps"][step["id"]] = child.pk
             step_ids.append(child.pk)
     return step_ids
@@ -83,11 +89,19 @@ def stage_exported_files(plan: RunPlan, report) -> dict[str, str]:
     A spawned child then receives them as ``{"file": name, "file_temp": handle}``,
     exactly like a file a user uploaded.
     """
+    return export_to_uploads(plan.data_id, Path(plan.data_dir), Path(plan.runtime_dir), list(report.exports))
 
-    staging = Path(plan.runtime_dir) / "exports"
+
+def export_to_uploads(data_id: int, data_dir: Path, runtime_dir: Path, names: list[str]) -> dict[str, str]:
+    """Copy the named files of a Data directory into upload storage; ``{name: upload handle}``.
+
+    Only regular files inside ``data_dir`` are exported (``runtime.collect.stage_exports``);
+    any other name is left out, so a child given it fails as unexported.
+    """
+    staging = runtime_dir / "exports"
     handles: dict[str, str] = {}
-    for name, staged in stage_exports(report, Path(plan.data_dir), staging).items():
-        handle = f"export-{plan.data_id}-{uuid.uuid4().hex}"
+    for name, staged in stage_exports(ProcessReport(exports=names), data_dir, staging).items():
+        handle = f"export-{data_id}-{uuid.uuid4().hex}"
         shutil.move(staged, upload_path(handle))
         handles[name] = handle
     return handles
@@ -112,6 +126,16 @@ def _with_exported_files(schema: Schema, values: dict[str, Any], exported: dict[
     return map_fields(values, schema, files)
 
 
+def _spawn(creator: Data, request: dict[str, Any], exported: dict[str, str]) -> Data:
+    """One child of ``creator`` as a program asked for it (``{"process": slug, "input": {...}}``)."""
+    slug = str(request.get("process") or "")
+    process = Process.objects.filter(slug=slug, is_active=True).order_by("-version").first()
+    if process is None:
+        raise ChildError(f"Process '{slug}' does not exist.")
+    inputs = _with_exported_files(process.input_schema, request.get("input") or {}, exported)
+    return _create_child(creator, slug, inputs)
+
+
 def spawn_children(plan: RunPlan, requests: list[dict[str, Any]], exported: dict[str, str]) -> list[str]:
     """Create the Data objects a program asked for with ``re-run``; return errors (all or nothing)."""
 
@@ -121,12 +145,22 @@ def spawn_children(plan: RunPlan, requests: list[dict[str, Any]], exported: dict
     try:
         with transaction.atomic():
             for request in requests:
-                slug = str(request.get("process") or "")
-                process = Process.objects.filter(slug=slug, is_active=True).order_by("-version").first()
-                if process is None:
-                    raise ChildError(f"Process '{slug}' does not exist.")
-                inputs = _with_exported_files(process.input_schema, request.get("input") or {}, exported)
-                _create_child(plan, creator, slug, inputs)
+                _spawn(creator, request, exported)
     except ChildError as error:
         return [f"{SPAWN_ERROR}: {error}"]
     return []
+
+
+def spawn_now(data_id: int, request: dict[str, Any], exports: list[str]) -> int:
+    """Create a child of the running Data object now (a Python program's ``run_process``); its id.
+
+    ``exports`` are the files of the Data directory the request names; they are copied into
+    upload storage first. Raises :class:`ChildError` with the message the program reads.
+    """
+    exported = export_to_uploads(data_id, layout.data_dir(data_id), layout.runtime_dir(data_id), exports)
+    with transaction.atomic():
+        creator = Data.objects.get(pk=data_id)
+        try:
+            return _spawn(creator, request, exported).pk
+        except ChildError as error:
+            raise ChildError(f"{SPAWN_ERROR}: {error}") from error

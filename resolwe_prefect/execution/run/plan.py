@@ -101,12 +101,14 @@ def prepare_run(data_id: int, flow_run_id: str, idempotency_key: str | None = No
     """Start an attempt (PP) with fresh directories; ``None`` when the Data object is not this run's."""
     from resolwe_prefect.data.naming import render_data_name
 
-    data = transitions.prepare(
-        data_id,
-        flow_run_id,
-        idempotency_key,
-        rename=lambda data: render_data_name(data.process, data.input, data.contributor_id),
-    )
+    def rename(data: Any) -> str:
+        # As Resolwe's ``_render_name``: a process without ``data_name`` keeps the name the Data
+        # object has (given at creation, or since by a program's object API).
+        if not data.process.data_name:
+            return data.name
+        return render_data_name(data.process, data.input, data.contributor_id)
+
+    data = transitions.prepare(data_id, flow_run_id, idempotency_key, rename=rename)
     if data is None:
         return None
     directory, scratch = layout.data_dir(data.pk), layout.runtime_dir(data.pk)

@@ -57,6 +57,51 @@ class Source(Process):
         outputs.file = "source.txt"
 
 
+class FileChild(Process):
+    """Reads the file it was given: the child of the spawner."""
+
+    slug = "e2e-python-file-child"
+    name = "Python file child"
+    version = "1.0.0"
+    process_type = "data:e2e:python:filechild"
+    requirements = REQUIREMENTS
+
+    class Input:
+        src = FileField(label="File")
+
+    class Output:
+        content = StringField(label="Content")
+
+    def run(self, inputs, outputs):
+        outputs.content = open(inputs.src.import_file()).read()
+
+
+class Spawner(Process):
+    """``run_process`` with a file of its own, then finds the child and renames it, as resolwe-bio's merge does."""
+
+    slug = "e2e-python-spawner"
+    name = "Python spawner"
+    version = "1.0.0"
+    process_type = "data:e2e:python:spawner"
+    requirements = REQUIREMENTS
+
+    class Input:
+        text = StringField(label="Text")
+
+    class Output:
+        child = IntegerField(label="Child")
+
+    def run(self, inputs, outputs):
+        with open("note.txt", "w") as handle:
+            handle.write(inputs.text)
+        self.run_process("e2e-python-file-child", {"src": "note.txt"})
+        children = Data.filter(process__slug="e2e-python-file-child")
+        children.sort(key=lambda data: data.id)
+        child = children[-1]
+        child.name = f"Spawned by {self.data.id}"
+        outputs.child = child.id
+
+
 class Reader(Process):
     """Reads its Data input's outputs (the file from its input mount) and creates an Entity."""
 

@@ -334,6 +334,44 @@ def test_create_data_checks_what_the_api_checks(world):
     assert Data.objects.filter(process__slug="channel-run").count() == 1  # nothing left behind
 
 
+def test_run_creates_a_child_now_with_its_exported_files_as_uploads(world):
+    from resolwe_prefect.data import layout
+    from resolwe_prefect.uploads.storage import upload_path
+
+    data_dir = layout.data_dir(world.running.pk)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "reads.fq").write_text("@r\n")
+    created = ask(
+        world, "run", process="channel-run", input={"src": world.source.pk, "reads": "reads.fq"}, export=["reads.fq"]
+    )
+    child = Data.objects.get(pk=created["id"])
+    assert child.input["reads"]["file"] == "reads.fq"
+    assert upload_path(child.input["reads"]["file_temp"]).read_text() == "@r\n"
+    assert (data_dir / "reads.fq").is_file(), "the program still has its file"
+    assert child.tags == ["t1"] and child.collection == world.collection and child.contributor == world.contributor
+    assert DataDependency.objects.filter(parent=world.running, child=child, kind="subprocess").exists()
+    assert child.status == "RE"
+
+
+def test_run_refuses_what_the_contributor_may_not_read_and_unexported_files(world, tmp_path):
+    data_dir = world.running.pk
+    assert refused(world, "run", process="channel-run", input={"src": world.theirs.pk}) == (
+        f"Input Data object {world.theirs.pk}: {NOT_READABLE}"
+    )
+    assert refused(world, "run", process="nope", input={}) == (
+        "Error while preparing spawned Data objects: Process 'nope' does not exist."
+    )
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret")
+    message = refused(world, "run", process="channel-run", input={"reads": str(outside)}, export=[str(outside)])
+    assert message == (
+        f"Error while preparing spawned Data objects: File '{outside}' given to input 'reads' was not exported "
+        "with re-export."
+    )
+    assert refused(world, "run", process="channel-run", export="x") == "export must be a list of file names."
+    assert Data.objects.filter(process__slug="channel-run").exclude(pk=data_dir).count() == 0
+
+
 def test_annotations_read_and_written_with_edit_permission(world):
     define_fields(
         [

@@ -68,6 +68,20 @@ def test_prepare_binds_the_attempt_with_fresh_directories_and_a_frozen_process(b
     assert prepare_run(bound.pk, str(uuid.uuid4())) is None
 
 
+def test_prepare_renders_the_name_only_from_a_data_name_and_not_over_a_users(admin):
+    """As Resolwe's ``_render_name``: without ``data_name`` the name given (or set since by a program) stays."""
+    jinja = {"expression-engine": "jinja"}
+    plain = make_process(admin, "unnamed")
+    named = make_process(admin, "named", data_name="Named {{ 1 + 1 }}", requirements=jinja)
+    cases = ((plain, "Set by a spawner", False, "Set by a spawner"), (named, "old", False, "Named 2"),
+             (named, "Mine", True, "Mine"))  # fmt: skip
+    for process, name, by_user, expected in cases:
+        data = Data.objects.create(name=name, named_by_user=by_user, contributor=admin, process=process, status="WT",
+                                   flow_run_id=uuid.uuid4())  # fmt: skip
+        assert prepare_run(data.pk, str(data.flow_run_id)) is not None
+        assert Data.objects.get(pk=data.pk).name == expected
+
+
 def test_program_job_scrubs_the_environment_and_shows_sandbox_paths(bound):
     plan = prepare_run(bound.pk, str(bound.flow_run_id))
     backend = get_backend("local")

@@ -246,6 +246,11 @@ class FakeChannel:
             if not pks:
                 raise Refused(NO_OBJECT)
             return self._entry("Process", pks[0], ["slug", "version"])
+        if command == "run":  # a child Data object of the running one
+            table = self._table("Data")
+            pk = max([1000, *table]) + 1
+            table[pk] = {"process": args["process"], "input": args["input"], "exported": args["export"]}
+            return {"id": pk}
         if command == "storage":
             storage = self._visible("Storage").get(args["id"])
             if storage is None:

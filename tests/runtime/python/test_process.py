@@ -177,7 +177,7 @@ Cmd["re-save"]["n", "7"]()
     assert run.output == {"n": 7}
 
 
-def test_run_process_exports_files_and_spawns(run_process):
+def test_run_process_creates_the_child_now_with_its_exported_files(run_process):
     code = """
 open("reads.fq", "w").write("@r")
 result = self.run_process("upload-fastq", {"src": "reads.fq", "name": "not-a-file", "nested": {"more": ["reads.fq"]}, "d": Data(10)})
@@ -185,22 +185,23 @@ outputs.out = repr(result)
 self.update_entity_descriptor({"general.species": "Homo sapiens", "general.age": 3})
 self.export_files(["reads.fq", "missing.fq"])
 """
-    run = run_process(body(code), "p")
+    channel = FakeChannel({"Data": {10: {"name": "input"}}}).start()
+    try:
+        run = run_process(body(code), "p", channel=channel)
+    finally:
+        channel.stop()
     assert run.returncode == 0, run.stderr
-    assert run.args("export") == [("reads.fq",), ("reads.fq",), ("reads.fq",)]
-    spawned = run.args("run")
-    assert spawned == [
-        (
-            "upload-fastq",
-            json.dumps({"src": "reads.fq", "name": "not-a-file", "nested": {"more": ["reads.fq"]}, "d": 10}),
-        )
-    ]
-    assert run.report.spawned == [
+    # Created over the channel while the program runs, as Resolwe's listener does.
+    assert [request for request in channel.requests if request["command"] == "run"] == [
         {
+            "command": "run",
             "process": "upload-fastq",
             "input": {"src": "reads.fq", "name": "not-a-file", "nested": {"more": ["reads.fq"]}, "d": 10},
+            "export": ["reads.fq", "reads.fq"],
         }
     ]
+    assert run.args("run") == [] and run.report.spawned == []
+    assert run.args("export") == [("reads.fq",)]  # export_files() itself, for a bash re-run
     assert run.report.annotations == {"general.species": "Homo sapiens", "general.age": 3}
     assert run.output == {"out": "None"}
 

@@ -15,8 +15,9 @@ contributor, with the rules of Resolwe's listener
   visible but not editable gives :func:`no_edit` ("No edit permission for
   entity with id 7."). The running Data object is always editable;
 * new Data objects are children of the running one, created through
-  ``data.services.create_data`` (the API's validation), new collections and
-  entities belong to the contributor.
+  ``data.services.create_data`` (the API's validation), also those of
+  ``run_process`` (``run``), created at once as Resolwe's listener does; new
+  collections and entities belong to the contributor.
 
 Handlers raise :class:`ChannelError` with the message the program reads.
 """
@@ -37,7 +38,7 @@ from resolwe_prefect.execution.run.object_api.reads import (
     read_annotations,
     storage_json,
 )
-from resolwe_prefect.execution.run.object_api.writes import annotate, create, update
+from resolwe_prefect.execution.run.object_api.writes import annotate, create, run, update
 
 __all__ = ["HANDLERS", "NOT_READABLE", "REQUEST_ERRORS", "ChannelError", "Requester"]
 
@@ -52,6 +53,7 @@ HANDLERS: dict[str, Callable[[Requester, dict[str, Any]], Any]] = {
     "annotate": annotate,
     "process_latest": process_latest,
     "storage": storage_json,
+    "run": run,
 }
 
 #: Errors of a request the ORM refuses (a bad lookup or value), told to the program as they are.

@@ -1,4 +1,4 @@
-"""The channel's write commands: ``annotate``, ``update`` and ``create`` (children of the running Data object)."""
+"""The channel's write commands: ``annotate``, ``update``, ``create`` and ``run`` (children of the running Data object)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from resolwe_prefect.data.models import Data
 from resolwe_prefect.data.services import DataError, create_data, resolve_process
 from resolwe_prefect.descriptors.models import DescriptorSchema
 from resolwe_prefect.descriptors.validation import DescriptorError, fill_descriptor
+from resolwe_prefect.execution.run.children import ChildError, spawn_now
 from resolwe_prefect.execution.run.object_api.access import (
     CREATABLE,
     MODELS,
@@ -25,6 +26,7 @@ from resolwe_prefect.execution.run.object_api.access import (
     visible,
 )
 from resolwe_prefect.permissions import services as permissions
+from resolwe_prefect.processes.models import Process
 from resolwe_prefect.schema.fields import fill_defaults
 
 
@@ -210,3 +212,29 @@ def _create_data(requester: Requester, values: dict[str, Any]) -> int:
         except DataError as error:
             raise ChannelError(_data_error(error)) from error
     return child.pk
+
+
+def run(requester: Requester, args: dict[str, Any]) -> dict[str, Any]:
+    """``self.run_process(slug, inputs)``: a child of the running Data object, created now.
+
+    As the ``re-run`` children of bash programs, it runs the latest active version of the
+    process, and files named in ``export`` are handed to it as uploads. Its Data inputs must be
+    readable by the contributor, as for ``Data.create``.
+    """
+    slug, inputs, exports = args.get("process"), args.get("input") or {}, args.get("export") or []
+    if not isinstance(slug, str) or not slug:
+        raise ChannelError("process must be a process slug.")
+    if not isinstance(inputs, dict):
+        raise ChannelError("input must be an object.")
+    if not isinstance(exports, list) or not all(isinstance(name, str) for name in exports):
+        raise ChannelError("export must be a list of file names.")
+    process = Process.objects.filter(slug=slug, is_active=True).order_by("-version").first()
+    if process is not None:
+        readable_data = visible(requester, "Data")
+        for data_id in input_data_ids(process.input_schema, fill_defaults(process.input_schema, inputs)):
+            if not readable_data.filter(pk=data_id).exists():
+                raise ChannelError(f"Input Data object {data_id}: {NOT_READABLE}")
+    try:
+        return {"id": spawn_now(requester.data_id, {"process": slug, "input": inputs}, exports)}
+    except ChildError as error:
+        raise ChannelError(str(error)) from error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import records
+from .channel import channel
 from .descriptor import ProcessDescriptor, ValidationError
 from .fields import Field, GroupField, JsonField, ProcessAbort, RelationDescriptor, _json_arg
 from .models import Data, _running
@@ -38,6 +40,17 @@ def _message(process: Any, args: tuple[Any, ...]) -> str:
     """The report's text; also when called on the class (resolwe-bio's ``Process.error("...")``)."""
     parts = args if isinstance(process, Process) else (process, *args)
     return " ".join(str(part) for part in parts)
+
+
+def _file_list(value: Any) -> list[str]:
+    """The values in ``value`` (nested in lists and dicts) that name existing files."""
+    if isinstance(value, (str, os.PathLike)) and Path(value).is_file():
+        return [os.fspath(value)]
+    if isinstance(value, dict):
+        return [name for item in value.values() for name in _file_list(item)]
+    if isinstance(value, (list, tuple)):
+        return [name for item in value for name in _file_list(item)]
+    return []
 
 
 class ProcessMeta(type):
@@ -319,27 +332,17 @@ class Process(metaclass=ProcessMeta):
     # --------------------------------------------------------------- actions
     def export_files(self, exports: str | list[Any] | dict[str, Any]) -> None:
         """Export the files named in ``exports`` (values that are existing files) for a spawned process."""
-
-        def file_list(value: Any) -> list[str]:
-            if isinstance(value, (str, os.PathLike)) and Path(value).is_file():
-                return [os.fspath(value)]
-            if isinstance(value, dict):
-                return [name for item in value.values() for name in file_list(item)]
-            if isinstance(value, (list, tuple)):
-                return [name for item in value for name in file_list(item)]
-            return []
-
-        for name in file_list(exports):
+        for name in _file_list(exports):
             records.write_record("export", name)
 
     def run_process(self, slug: str, inputs: dict[str, Any]) -> None:
-        """Run a new process (after this one finishes successfully), as ``re-run``.
+        """Run a new process: a child Data object of this one, created now, as in Resolwe.
 
-        Files named in ``inputs`` are exported for it. Unlike Resolwe, the new
-        Data object is not known yet: ``None`` is returned.
+        Files named in ``inputs`` (existing files of the Data directory) are exported for it;
+        a refusal (an unknown process, invalid inputs) raises ``ChannelError``.
         """
-        self.export_files(inputs)
-        records.write_record("run", slug, _json_arg(inputs))
+        plain = json.loads(_json_arg(inputs))
+        channel.request("run", process=slug, input=plain, export=_file_list(plain))
 
     def update_entity_descriptor(self, annotations: dict[str, Any]) -> None:
         """Annotate this Data object's entity (``{"group.field": value}``), as ``re-annotate-entity``."""
