@@ -221,7 +221,7 @@ FLOW_EXECUTOR = {
     # Empty: every container runs as its run's own uid (as local programs do); "uid:gid" pins one.
     "DOCKER_USER": os.environ.get("RESOLWE_PREFECT_DOCKER_USER", ""),
     # Never (default): a missing image fails the run; IfNotPresent or Always pull through the engine.
-    "DOCKER_PULL_POLICY": os.environ.get("RESOLWE_PREFECT_DOCKER_PULL_POLICY", "Never"),
+    "DOCKER_PULL_POLICY": os.environ.get("RESOLWE_PREFECT_DOCKER_PULL_POLICY", "IfNotPresent"),
     # Seconds an interactive (scheduling class IN) program may run.
     "INTERACTIVE_TIMEOUT": float(os.environ.get("RESOLWE_PREFECT_INTERACTIVE_TIMEOUT", "300")),
 }

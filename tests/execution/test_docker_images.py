@@ -137,3 +137,15 @@ def test_the_pull_policy_decides_whether_a_run_pulls_its_image(settings, pushed)
     result, output = _run(settings, pushed, "IfNotPresent")
     assert result.return_code == 0, result.message
     assert "pulled-and-ran" in output
+
+
+def test_a_missing_image_is_pulled_on_first_use_by_default(settings):
+    """As Resolwe's Docker executor (docker-py's ``containers.run`` pulls a missing image)."""
+    from resolwe_prefect.execution.backends.images import pull_policy
+
+    executor = {key: value for key, value in settings.FLOW_EXECUTOR.items() if key != "DOCKER_PULL_POLICY"}
+    settings.FLOW_EXECUTOR = executor
+    assert pull_policy() == "IfNotPresent"
+    settings.FLOW_EXECUTOR = {**executor, "DOCKER_PULL_POLICY": "Sometimes"}
+    with pytest.raises(ValueError, match="must be one of Never, IfNotPresent, Always"):
+        pull_policy()

@@ -1,8 +1,9 @@
 """Docker images: Resolwe's ``FLOW_CONTAINER_IMAGE_MAP`` and pulling through the engine.
 
 The Docker backend asks :func:`ensure_image` before it creates a container, following
-``FLOW_EXECUTOR["DOCKER_PULL_POLICY"]`` with Kubernetes' words: ``Never`` (the default: a missing
-image fails the run, saying so), ``IfNotPresent`` or ``Always``. ``list_docker_images --pull``
+``FLOW_EXECUTOR["DOCKER_PULL_POLICY"]`` with Kubernetes' words: ``IfNotPresent`` (the default: a
+missing image is pulled on first use, as Resolwe's Docker executor does), ``Never`` (a missing
+image fails the run, saying so) or ``Always``. ``list_docker_images --pull``
 prepares a worker ahead of time.
 """
 
@@ -47,7 +48,7 @@ def pull_image(image: str, client: Any = None) -> str | None:
 
 
 def pull_policy() -> str:
-    policy = str(settings.FLOW_EXECUTOR.get("DOCKER_PULL_POLICY") or "Never")
+    policy = str(settings.FLOW_EXECUTOR.get("DOCKER_PULL_POLICY") or "IfNotPresent")
     if policy not in PULL_POLICIES:
         raise ValueError(f"DOCKER_PULL_POLICY must be one of {', '.join(PULL_POLICIES)}, not {policy!r}.")
     return policy
