@@ -65,7 +65,10 @@ def bio(resolwe_bio, tmp_path_factory):
                            check=True, capture_output=True, text=True, timeout=300)  # fmt: skip
 
         manage("collecttools")  # as a site does after installing an app
-        manage("register", "--file", str(resolwe_bio / "processes" / "import_data" / "mappability_tab.yml"))
+        imports_dir = resolwe_bio / "processes" / "import_data"
+        manage(
+            "register", "--file", str(imports_dir / "mappability_tab.yml"), "--file", str(imports_dir / "cuffquant.yml")
+        )
         yield ApiClient(up.info["api"], "admin", ADMIN_PASSWORD), imports
 
 
@@ -107,3 +110,25 @@ def test_a_process_on_resolwe_bio_s_process_bio_runs(bio):
     assert final["output"]["models"] == "Feature,Mapping,Variant,VariantCall"
     assert final["output"]["shout"] == "HELLO"
     assert final["output"]["own"] == 1
+
+
+@pytest.mark.parametrize("origin", ["upload", "local path"])
+def test_upload_cxb(bio, origin, tmp_path):
+    """upload-cxb: ``re-import ... "cxb" "cxb" 1.0 extract`` then ``re-save-file cxb "${NAME}.cxb"``."""
+    client, imports = bio
+    content = b"CXB\x00binary cuffquant abundances\n"
+    if origin == "upload":
+        path = tmp_path / "liver.cxb"
+        path.write_bytes(content)
+        src = client.upload(path)
+    else:
+        path = imports / "kidney.cxb"
+        path.write_bytes(content)
+        src = {"file": path.name, "file_temp": str(path)}
+    inputs = {"src": src, "source": "ENSEMBL", "species": "Homo sapiens", "build": "GRCh38"}
+    final = _run(client, "upload-cxb", inputs)
+    assert final["status"] == "OK", final["process_error"]
+    assert final["output"]["cxb"]["file"] == path.name
+    assert (final["output"]["feature_type"], final["output"]["build"]) == ("gene", "GRCh38")
+    served = client.session.get(f"{client.base_url}/data/{final['id']}/{path.name}", timeout=30)
+    assert served.content == content
