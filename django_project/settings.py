@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "resolwe_prefect.descriptors",
     "resolwe_prefect.entities",
     "resolwe_prefect.data",
+    "resolwe_prefect.storage",
     "resolwe_prefect.annotations",
     "resolwe_prefect.relations",
     "resolwe_prefect.uploads",
@@ -285,6 +286,14 @@ LOGGING = {
 # read, as in Resolwe, from the environment as JSON lists too.
 FLOW_PROCESSES_ALLOW_LIST: list[str] = _env_json("FLOW_PROCESSES_ALLOW_LIST", None) or []
 FLOW_PROCESSES_IGNORE_LIST: list[str] = _env_json("FLOW_PROCESSES_IGNORE_LIST", None) or []
+
+# Resolwe's storage framework (resolwe_prefect/storage): connectors with their copy and delete rules,
+# in Resolwe's shape, set through RESOLWE_PREFECT_SETTINGS; without any, Data files stay on the local
+# disk (the "local" connector on FLOW_EXECUTOR["DATA_DIR"] always exists).
+STORAGE_LOCAL_CONNECTOR = "local"
+STORAGE_CONNECTORS: dict = {}
+# Seconds between the scheduled passes of the storage manager and cleanup (a Prefect deployment).
+STORAGE_MANAGER_INTERVAL = int(os.environ.get("RESOLWE_PREFECT_STORAGE_INTERVAL", "3600"))
 
 # Resolwe settings by their Resolwe names, as one JSON object, e.g.
 # RESOLWE_PREFECT_SETTINGS='{"FLOW_PROCESS_MAX_CORES": 1, "FLOW_EXECUTOR": {"SET_ENV": {"A": "b"}}}'.

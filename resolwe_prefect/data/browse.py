@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from email.utils import formatdate
 from pathlib import Path
 from typing import BinaryIO
 
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -29,7 +30,12 @@ from resolwe_prefect.runtime import safepath
 from .layout import data_dir
 from .models import Data
 
-__all__ = ["DataBrowseView", "file_download", "open_data_file", "resolve_data_path"]
+__all__ = ["FILE_SOURCES", "DataBrowseView", "file_download", "open_data_file", "resolve_data_path"]
+
+#: Where else a Data object's files may be when its directory does not have them (the storage
+#: framework adds its object-storage copies): ``(request, data id, path) -> response or None``.
+#: Permission is checked before any source is asked.
+FILE_SOURCES: list[Callable[[Request, int, str], HttpResponse | None]] = []
 
 
 def resolve_data_path(data_id: int, subpath: str) -> Path | None:
@@ -112,6 +118,11 @@ class DataBrowseView(APIView):
             raise PermissionDenied("You do not have permission to access this data.")
         root = data_dir(data_id)
         target = resolve_data_path(data_id, path)
+        if target is None or (not path.strip("/") and not any(root.iterdir())):
+            for source in FILE_SOURCES:
+                response = source(request, int(data_id), path)
+                if response is not None:
+                    return response
         if target is None and not path.strip("/"):
             return JsonResponse([], safe=False)  # nothing stored yet
         what = safepath.kind(root, target) if target is not None else None

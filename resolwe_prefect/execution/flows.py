@@ -27,14 +27,18 @@ from resolwe_prefect.execution.run.launched import LaunchError, create_data_for_
 from resolwe_prefect.execution.run.steps import (  # noqa: E402
     ProgramError,
     collect_and_save,
+    object_storage_configured,
     prepare,
     record_failure,
     render_program,
     run_program,
     run_workflow,
+    stage_inputs,
+    unstage_inputs,
 )
 
 FLOW_NAME = "resolwe-data"
+STORAGE_FLOW_NAME = "resolwe-storage"
 
 
 def _this_flow_run() -> FlowRun:
@@ -89,6 +93,23 @@ async def _process(data_id: int, flow_run: Any) -> Any:
     if plan.process.language == "workflow":
         summary = await run_workflow(plan)
         return summary if summary["ok"] else Failed(message="; ".join(summary["errors"])[:1000])
+    staged: list[int] = []
+    try:
+        if object_storage_configured():
+            try:
+                staged = await stage_inputs(plan)
+            except Exception as error:  # noqa: BLE001 - any failure to fetch an input ends the Data object in ER
+                message = f"Could not stage the inputs from object storage: {error}"
+                await record_failure(plan, message)
+                return Failed(message=message)
+        return await _run(plan)
+    finally:
+        if staged:
+            await unstage_inputs(plan, staged)
+
+
+async def _run(plan: Any) -> Any:
+    """Render, run and collect the program of a Data object whose inputs are on this host."""
     try:
         script = await render_program(plan)
     except ProgramError as error:
@@ -101,3 +122,23 @@ async def _process(data_id: int, flow_run: Any) -> Any:
     if not summary["ok"]:
         return Failed(message="; ".join(summary["errors"])[:1000] or "Processing failed.")
     return summary
+
+
+@flow(name=STORAGE_FLOW_NAME, log_prints=True)
+async def storage_maintenance() -> dict[str, list[str]]:
+    """One pass of the storage manager and one of the cleanup (``runstoragemanager``, ``runstoragecleanup``).
+
+    Scheduled by the embedded worker when object storage is configured, so operators see every
+    pass, its log and its failures in the Prefect UI, and can run one now.
+    """
+    from asgiref.sync import sync_to_async
+
+    from resolwe_prefect.storage.manager import run_cleanup, run_manager
+
+    manager = await sync_to_async(run_manager, thread_sensitive=False)()
+    cleanup = await sync_to_async(run_cleanup, thread_sensitive=False)()
+    for line in [*manager.lines(), *cleanup.lines()]:
+        print(line)
+    if manager.failed or cleanup.failed:
+        return Failed(message="; ".join([*manager.failed, *cleanup.failed])[:1000])  # type: ignore[return-value]
+    return {"manager": manager.lines(), "cleanup": cleanup.lines()}

@@ -74,6 +74,33 @@ async def run_workflow(plan: RunPlan) -> dict[str, Any]:
     return await db(create_and_finish)()
 
 
+def object_storage_configured() -> bool:
+    """Whether inputs may be kept elsewhere than on the local disk (then the flow run stages them)."""
+    from resolwe_prefect.storage.config import object_storage_configured as configured
+
+    return configured()
+
+
+@task(name="stage-inputs", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+async def stage_inputs(plan: RunPlan) -> list[int]:
+    """Download the inputs kept only in object storage onto this host; the ids of those staged."""
+    from resolwe_prefect.data.dependencies import input_data_ids
+    from resolwe_prefect.storage import staging
+
+    staged = await db(staging.stage_inputs)(input_data_ids(plan.process.input_schema, plan.input))
+    if staged:
+        get_run_logger().info("Staged the files of Data %s from object storage.", ", ".join(map(str, staged)))
+    return staged
+
+
+@task(name="unstage-inputs", cache_policy=NO_CACHE, retries=0)
+async def unstage_inputs(plan: RunPlan, staged: list[int]) -> list[int]:
+    """Remove the local copies staged for this run that no other unfinished reader needs."""
+    from resolwe_prefect.storage import staging
+
+    return await db(staging.unstage)(staged, plan.data_id)
+
+
 PROGRAM_LANGUAGES = ("bash", "python")
 
 

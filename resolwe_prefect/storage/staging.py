@@ -1,0 +1,75 @@
+"""Bringing a Data object's files back to the local disk for a program that reads them.
+
+A flow run whose inputs are kept only in object storage stages them first (the
+``stage-inputs`` task of the flow run): the files of the best copy are downloaded into the
+input's Data directory and become its local location again. After the run, a copy staged by
+it is removed again unless another unfinished Data object also reads it; a staged copy is
+hash-checked like every other.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from resolwe_prefect.data.models import ACTIVE_STATUSES, DataDependency
+from resolwe_prefect.storage import config
+from resolwe_prefect.storage.models import FileStorage, StorageLocation
+from resolwe_prefect.storage.transfer import copy_storage, delete_location
+
+
+def _local(storage: FileStorage) -> StorageLocation | None:
+    return storage.storage_locations.filter(
+        connector_name=config.local_connector_name(), status=StorageLocation.STATUS_DONE
+    ).first()
+
+
+def _readable(location: StorageLocation) -> None:
+    """Staged files are read by programs running as other users, as every input is."""
+    local = config.local_connector()
+    for path in location.files.values_list("path", flat=True):
+        target = local.local_path(location.key(path))
+        if target is None:
+            continue
+        target.chmod(0o644)
+        for parent in target.parents:
+            if parent == local.local_path(location.url):
+                parent.chmod(0o755)
+                break
+            parent.chmod(0o755)
+
+
+def stage_inputs(data_ids: list[int]) -> list[int]:
+    """Download every input kept only in object storage; the ids of those staged."""
+    staged: list[int] = []
+    for data_id in data_ids:
+        with transaction.atomic():
+            # One stager per input at a time: a second flow run waits, then finds the local copy.
+            storage = FileStorage.objects.select_for_update().filter(data_id=data_id).first()
+            if storage is None or _local(storage) is not None:
+                continue
+            location = copy_storage(storage, config.local_connector_name())
+            _readable(location)
+            staged.append(data_id)
+    return staged
+
+
+def unstage(data_ids: list[int], reader_id: int) -> list[int]:
+    """Remove the local copies staged for ``reader_id`` that no other unfinished reader needs."""
+    removed: list[int] = []
+    for data_id in data_ids:
+        readers = DataDependency.objects.filter(parent_id=data_id, child__status__in=ACTIVE_STATUSES)
+        if readers.exclude(child_id=reader_id).exists():
+            continue
+        storage = FileStorage.objects.filter(data_id=data_id).first()
+        location = _local(storage) if storage is not None else None
+        others = (
+            storage.storage_locations.filter(status=StorageLocation.STATUS_DONE).exclude(
+                connector_name=config.local_connector_name()
+            )
+            if storage is not None
+            else None
+        )
+        if location is not None and others is not None and others.exists():
+            delete_location(location)
+            removed.append(data_id)
+    return removed

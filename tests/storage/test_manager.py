@@ -1,0 +1,149 @@
+"""The storage framework on real servers: record, copy by rules, clean up, serve and stage back.
+
+A local and an object-storage connector (moto's S3 server or gcp-storage-emulator), copy delay
+0, local delete delay 0 with one other copy: the manager copies a Data object's files to the
+bucket, the cleanup removes the local copy, the API still serves the file, and a reader gets
+it staged back, hash-checked. A bucket that cannot be reached loses nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from django.utils import timezone
+
+from resolwe_prefect.data.models import Data, DataStatus
+from resolwe_prefect.permissions import services as permissions
+from resolwe_prefect.storage import staging
+from resolwe_prefect.storage.manager import run_cleanup, run_manager
+from resolwe_prefect.storage.models import FileStorage, ReferencedPath, StorageLocation
+from resolwe_prefect.storage.record import record_data
+from tests.data.conftest import make_process
+
+pytestmark = pytest.mark.django_db
+
+S3_CLASS = "resolwe.storage.connectors.s3connector.AwsS3Connector"
+GCS_CLASS = "resolwe.storage.connectors.googleconnector.GoogleConnector"
+LOCAL_CLASS = "resolwe.storage.connectors.localconnector.LocalFilesystemConnector"
+CONTENT = b"reads\n" * 1000
+
+
+@pytest.fixture(params=["S3", "GCS"])
+def remote(request, settings, tmp_path):
+    """``(connector name, server handle, bucket)`` with the rules of the issue configured."""
+    server = request.getfixturevalue("s3_server" if request.param == "S3" else "gcs_server")
+    bucket = server.create_bucket()
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    settings.FLOW_EXECUTOR = {**settings.FLOW_EXECUTOR, "DATA_DIR": data_dir}
+    settings.STORAGE_CONNECTORS = {
+        "local": {
+            "connector": LOCAL_CLASS,
+            "config": {"priority": 0, "path": str(data_dir), "delete": {"delay": 0, "min_other_copies": 1}},
+        },
+        request.param: {
+            "connector": S3_CLASS if request.param == "S3" else GCS_CLASS,
+            "config": {**server.connector_config(bucket), "priority": 10, "copy": {"delay": 0}},
+        },
+    }
+    return request.param, server, bucket
+
+
+@pytest.fixture
+def finished(contributor, settings):
+    """An OK Data object with two files, recorded as a finished run records it."""
+    process = make_process(
+        contributor, "storage-proc", outputs=[{"name": "out", "label": "Out", "type": "basic:file:"}]
+    )
+    data = Data.objects.create(name="stored", contributor=contributor, process=process, status=DataStatus.DONE,
+                               output={"out": {"file": "reads.fq"}}, finished=timezone.now())  # fmt: skip
+    permissions.on_created(data)
+    directory = settings.FLOW_EXECUTOR["DATA_DIR"] / str(data.pk)
+    (directory / "sub").mkdir(parents=True)
+    (directory / "reads.fq").write_bytes(CONTENT)
+    (directory / "sub" / "stdout.txt").write_text("done\n")
+    record_data(data.pk)
+    return data
+
+
+def _locations(data: Data) -> dict[str, str]:
+    return dict(StorageLocation.objects.filter(file_storage__data=data).values_list("connector_name", "status"))
+
+
+def test_files_are_recorded_with_their_hashes(remote, finished):
+    storage = FileStorage.objects.get(data=finished)
+    reads = ReferencedPath.objects.get(file_storage=storage, path="reads.fq")
+    assert reads.size == len(CONTENT) and len(reads.md5) == 32 and len(reads.crc32c) == 8 and reads.awss3etag
+    assert sorted(storage.files.values_list("path", flat=True)) == ["reads.fq", "sub/stdout.txt"]
+    assert _locations(finished) == {"local": "OK"}
+
+
+def test_copy_cleanup_download_and_stage_back(remote, finished, user_client, settings):
+    name, server, bucket = remote
+    report = run_manager()
+    assert report.copied == [(finished.pk, name)] and not report.failed
+    assert _locations(finished) == {"local": "OK", name: "OK"}
+
+    report = run_cleanup()
+    assert report.deleted == [(finished.pk, "local")]
+    assert _locations(finished) == {name: "OK"}
+    assert not (settings.FLOW_EXECUTOR["DATA_DIR"] / str(finished.pk) / "reads.fq").exists()
+    assert run_cleanup().deleted == [], "the last copy is never deleted"
+
+    response = user_client.get(f"/data/{finished.pk}/reads.fq")
+    if response.status_code == 302:  # a presigned URL of the bucket
+        assert requests.get(response["Location"], timeout=30).content == CONTENT
+    else:  # streamed through the server when the store cannot presign
+        assert response.status_code == 200 and b"".join(response.streaming_content) == CONTENT
+    listing = user_client.get(f"/data/{finished.pk}/").json()
+    assert [(entry["name"], entry["type"]) for entry in listing] == [("reads.fq", "file"), ("sub", "directory")]
+    assert listing[0]["md5"] == ReferencedPath.objects.get(path="reads.fq", file_storage__data=finished).md5
+
+    assert staging.stage_inputs([finished.pk]) == [finished.pk]
+    assert (settings.FLOW_EXECUTOR["DATA_DIR"] / str(finished.pk) / "reads.fq").read_bytes() == CONTENT
+    assert _locations(finished) == {name: "OK", "local": "OK"}
+    assert staging.stage_inputs([finished.pk]) == [], "already local"
+    assert staging.unstage([finished.pk], reader_id=0) == [finished.pk]
+    assert _locations(finished) == {name: "OK"}
+
+
+def test_an_unreachable_bucket_loses_nothing_and_the_next_pass_copies(remote, finished, settings):
+    name, server, bucket = remote
+    reachable = settings.STORAGE_CONNECTORS[name]
+    settings.STORAGE_CONNECTORS = {**settings.STORAGE_CONNECTORS,
+                                   name: {**reachable, "config": {**server.unreachable_config(), "copy": {"delay": 0}}}}  # fmt: skip
+    report = run_manager()
+    assert report.copied == [] and len(report.failed) == 1
+    assert _locations(finished) == {"local": "OK"}
+    assert run_cleanup().deleted == []
+    assert (settings.FLOW_EXECUTOR["DATA_DIR"] / str(finished.pk) / "reads.fq").read_bytes() == CONTENT
+
+    settings.STORAGE_CONNECTORS = {**settings.STORAGE_CONNECTORS, name: reachable}
+    assert run_manager().copied == [(finished.pk, name)]
+
+
+def test_rules_wait_for_their_delay_and_overrides(remote, finished, settings):
+    name, _server, _bucket = remote
+    entry = settings.STORAGE_CONNECTORS[name]
+    later = {"delay": 2, "data_slug": {"never-this": {"delay": 0}}}
+    settings.STORAGE_CONNECTORS = {
+        **settings.STORAGE_CONNECTORS,
+        name: {**entry, "config": {**entry["config"], "copy": later}},
+    }
+    assert run_manager().copied == []
+    later["data_slug"] = {finished.slug: {"delay": 0}}
+    settings.STORAGE_CONNECTORS = {
+        **settings.STORAGE_CONNECTORS,
+        name: {**entry, "config": {**entry["config"], "copy": later}},
+    }
+    assert run_manager().copied == [(finished.pk, name)]
+
+
+def test_copies_of_deleted_data_are_removed(remote, finished):
+    name, _server, _bucket = remote
+    run_manager()
+    storage = FileStorage.objects.get(data=finished)
+    Data.objects.filter(pk=finished.pk).delete()
+    report = run_cleanup()
+    assert sorted(connector for _data, connector in report.deleted) == sorted(["local", name])
+    assert not FileStorage.objects.filter(pk=storage.pk).exists()
