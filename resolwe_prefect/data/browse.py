@@ -30,12 +30,14 @@ from resolwe_prefect.runtime import safepath
 from .layout import data_dir
 from .models import Data
 
-__all__ = ["FILE_SOURCES", "DataBrowseView", "file_download", "open_data_file", "resolve_data_path"]
+__all__ = ["FILE_ELSEWHERE", "FILE_SOURCES", "DataBrowseView", "file_download", "open_data_file", "resolve_data_path"]
 
 #: Where else a Data object's files may be when its directory does not have them (the storage
 #: framework adds its object-storage copies): ``(request, data id, path) -> response or None``.
 #: Permission is checked before any source is asked.
 FILE_SOURCES: list[Callable[[Request, int, str], HttpResponse | None]] = []
+#: Whether one of those places has the file ``(data id, path)`` (for signed URLs of files kept elsewhere).
+FILE_ELSEWHERE: list[Callable[[int, str], bool]] = []
 
 
 def resolve_data_path(data_id: int, subpath: str) -> Path | None:
@@ -97,6 +99,15 @@ def _listing(root: Path, directory: Path) -> list[dict[str, object]]:
     return entries
 
 
+def response_from_elsewhere(request: Request, data_id: int, path: str) -> HttpResponse | None:
+    """The first answer of :data:`FILE_SOURCES` for a file or directory the Data directory lacks."""
+    for source in FILE_SOURCES:
+        response = source(request, data_id, path)
+        if response is not None:
+            return response
+    return None
+
+
 class DataBrowseView(APIView):
     """Directory listings as JSON and file downloads for one Data object's files.
 
@@ -119,10 +130,9 @@ class DataBrowseView(APIView):
         root = data_dir(data_id)
         target = resolve_data_path(data_id, path)
         if target is None or (not path.strip("/") and not any(root.iterdir())):
-            for source in FILE_SOURCES:
-                response = source(request, int(data_id), path)
-                if response is not None:
-                    return response
+            response = response_from_elsewhere(request, int(data_id), path)
+            if response is not None:
+                return response
         if target is None and not path.strip("/"):
             return JsonResponse([], safe=False)  # nothing stored yet
         what = safepath.kind(root, target) if target is not None else None

@@ -34,7 +34,7 @@ from rest_framework.views import APIView
 from resolwe_prefect.permissions import services as permission_services
 from resolwe_prefect.runtime import safepath
 
-from .browse import file_download, open_data_file, resolve_data_path
+from .browse import FILE_ELSEWHERE, file_download, open_data_file, resolve_data_path, response_from_elsewhere
 from .layout import data_dir
 from .models import Data
 
@@ -99,7 +99,7 @@ def resolve(uris: list[str], user) -> dict[str, str]:
         result[uri] = ""
         if match and int(match["data_id"]) in visible:
             data_id, path = int(match["data_id"]), match["path"]
-            if _file_path(data_id, path) is not None:
+            if _file_path(data_id, path) is not None or any(exists(data_id, path) for exists in FILE_ELSEWHERE):
                 result[uri] = signed_url(data_id, path)
     return result
 
@@ -143,5 +143,8 @@ class SignedDownloadView(APIView):
             raise PermissionDenied("Invalid or expired signature.")
         handle = open_data_file(int(data_id), path)
         if handle is None:
+            elsewhere = response_from_elsewhere(request, int(data_id), path)
+            if elsewhere is not None and not path.endswith("/"):
+                return elsewhere
             raise Http404("File not found.")
         return file_download(request, handle, path.rstrip("/").rsplit("/", 1)[-1])

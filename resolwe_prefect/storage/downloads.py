@@ -60,8 +60,22 @@ def remote_response(request: Request, data_id: int, path: str) -> HttpResponse |
     return JsonResponse(listing, safe=False) if listing is not None else None
 
 
+def remote_file_exists(data_id: int, path: str) -> bool:
+    """Whether Data ``data_id``'s only copies are remote and one of them has the file ``path``."""
+    storage = FileStorage.objects.filter(data_id=data_id).first()
+    if storage is None:
+        return False
+    location = best_location(storage)
+    if location is None or location.connector_name == config.local_connector_name():
+        return False
+    relative = "/".join(part for part in path.split("/") if part not in ("", "."))
+    return location.files.filter(path=relative).exists()
+
+
 def connect() -> None:
-    from resolwe_prefect.data.browse import FILE_SOURCES
+    from resolwe_prefect.data.browse import FILE_ELSEWHERE, FILE_SOURCES
 
     if remote_response not in FILE_SOURCES:
         FILE_SOURCES.append(remote_response)
+    if remote_file_exists not in FILE_ELSEWHERE:
+        FILE_ELSEWHERE.append(remote_file_exists)

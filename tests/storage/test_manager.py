@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 import requests
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from resolwe_prefect.data.models import Data, DataStatus
 from resolwe_prefect.permissions import services as permissions
@@ -147,3 +148,33 @@ def test_copies_of_deleted_data_are_removed(remote, finished):
     report = run_cleanup()
     assert sorted(connector for _data, connector in report.deleted) == sorted(["local", name])
     assert not FileStorage.objects.filter(pk=storage.pk).exists()
+
+
+def test_resolve_uris_signs_files_kept_only_in_object_storage(remote, finished, user_client):
+    run_manager()
+    run_cleanup()
+    uri = f"{finished.pk}/reads.fq"
+    resolved = user_client.post("/resolve_uris/", {"uris": [uri, f"{finished.pk}/missing.txt"]}, format="json").json()
+    assert resolved[f"{finished.pk}/missing.txt"] == ""
+    response = APIClient().get(resolved[uri])  # the signature is the credential
+    if response.status_code == 302:
+        assert requests.get(response["Location"], timeout=30).content == CONTENT
+    else:
+        assert response.status_code == 200 and b"".join(response.streaming_content) == CONTENT
+
+
+def test_the_migration_records_data_that_finished_before_the_storage_app(remote, contributor, settings):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("resolwe_prefect.storage.migrations.0002_record_existing_data")
+    process = make_process(contributor, "old-proc")
+    old = Data.objects.create(name="old", contributor=contributor, process=process, status=DataStatus.DONE)
+    directory = settings.FLOW_EXECUTOR["DATA_DIR"] / str(old.pk)
+    directory.mkdir()
+    (directory / "old.txt").write_text("from before\n")
+    migration.record_existing(apps, None)
+    storage = FileStorage.objects.get(data=old)
+    assert list(storage.files.values_list("path", "size")) == [("old.txt", 12)]
+    assert _locations(old) == {"local": "OK"}
