@@ -292,6 +292,8 @@ FLOW_PROCESSES_IGNORE_LIST: list[str] = _env_json("FLOW_PROCESSES_IGNORE_LIST", 
 # disk (the "local" connector on FLOW_EXECUTOR["DATA_DIR"] always exists).
 STORAGE_LOCAL_CONNECTOR = "local"
 STORAGE_CONNECTORS: dict = {}
+# Resolwe's FLOW_STORAGE: {"upload": {"connectors": ["S3"]}} offers resdk direct uploads to that S3 connector.
+FLOW_STORAGE: dict = {}
 # Seconds between the scheduled passes of the storage manager and cleanup (a Prefect deployment).
 STORAGE_MANAGER_INTERVAL = int(os.environ.get("RESOLWE_PREFECT_STORAGE_INTERVAL", "3600"))
 

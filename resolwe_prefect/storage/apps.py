@@ -7,7 +7,13 @@ class StorageConfig(AppConfig):
     verbose_name = "Storage"
 
     def ready(self) -> None:
-        from . import downloads, record
+        from resolwe_prefect.uploads.views import UPLOAD_CONFIG_PROVIDERS, UPLOAD_CREDENTIALS_PROVIDERS
+
+        from . import direct_uploads, downloads, record
 
         record.connect()  # every Data object that finishes OK has its files recorded
         downloads.connect()  # /data/<id>/<path> serves them from object storage when the local copy is gone
+        # upload_config offers direct uploads to S3 when FLOW_STORAGE["upload"] names a connector.
+        if direct_uploads.upload_config not in UPLOAD_CONFIG_PROVIDERS:
+            UPLOAD_CONFIG_PROVIDERS.append(direct_uploads.upload_config)
+            UPLOAD_CREDENTIALS_PROVIDERS.append(direct_uploads.upload_credentials)

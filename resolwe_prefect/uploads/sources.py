@@ -11,6 +11,9 @@ then reads on the server's side of the network, with the server's access:
   handle exists;
 * a URL must pass ``core.url_policy`` (http/https/ftp, public hosts unless
   ``FLOW_IMPORT_ALLOW_PRIVATE_URLS``);
+* a direct upload (``s3://<bucket>/<user id>/<name>``, as resdk gives it when the site offers
+  uploads to S3) is checked like an upload handle, when the flow run fetches it: the bucket must
+  be the upload connector's and the prefix the contributor's own;
 * a local path (``/...`` or ``file://...``) must lie inside one of the
   ``FLOW_LOCAL_IMPORT_ROOTS`` (the execution layer checks again, following
   symlinks, when it stages the file).
@@ -25,12 +28,16 @@ intranet hosts.
 from __future__ import annotations
 
 import os
+import re
 
 from django.conf import settings
 
 from resolwe_prefect.core.url_policy import URLRefused, check_url, looks_like_url, url_host
 
 from .storage import InvalidHandle, upload_path
+
+S3_SCHEME = "s3://"
+S3_URL_RE = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,62}/[^\x00]+$")
 
 
 def check_source(type_: str, value: dict, owner_id: int) -> str | None:
@@ -50,6 +57,8 @@ def check_source(type_: str, value: dict, owner_id: int) -> str | None:
         return None
     if file_temp.startswith(("/", "file://")):
         return _local_path_reason(file_temp)
+    if file_temp.startswith(S3_SCHEME):
+        return None if S3_URL_RE.match(file_temp) else f"file_temp {file_temp[:200]!r} is not an s3://bucket/key URL."
     if looks_like_url(file_temp) or ":" in file_temp:
         try:
             check_url(file_temp, allow_private=allow_private_urls())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +23,11 @@ from resolwe_prefect.api.parsers import FormParser
 from .chunks import Chunk, parse_chunk
 from .models import Upload
 from .storage import UploadLost, append_chunk, finish, holds, make_handle
+
+#: Who offers direct uploads (the storage framework registers S3): ``user -> {"type", "config"} or None``.
+UPLOAD_CONFIG_PROVIDERS: list[Callable[[Any], dict[str, Any] | None]] = []
+#: Resolwe's ``/api/upload/credentials``: ``user -> credentials or None``.
+UPLOAD_CREDENTIALS_PROVIDERS: list[Callable[[Any], dict[str, Any] | None]] = []
 
 #: Used when the site sets no ``FLOW_UPLOAD_MAX_SIZE``: 1 TiB.
 DEFAULT_MAX_SIZE = 1 << 40
@@ -107,5 +115,21 @@ def _store(record: Upload, chunk: Chunk, upload) -> Response | None:
 @api_view(["GET"])
 @permission_classes([permissions.AllowAny])
 def upload_config(request: Request) -> Response:
-    """Uploads go to this server (``LOCAL``); resdk falls back to that anyway, but logs a trace."""
+    """``S3`` with credentials for the user's own prefix when a site offers direct uploads, else ``LOCAL``."""
+    for provider in UPLOAD_CONFIG_PROVIDERS:
+        answer = provider(request.user)
+        if answer is not None:
+            return Response(answer)
     return Response({"type": "LOCAL", "config": {}})
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, operation_id="upload_credentials")
+@api_view(["GET"])
+@permission_classes([permissions.IsAuthenticated])
+def upload_credentials(request: Request) -> Response:
+    """Fresh credentials for a direct upload (S3 only), as Resolwe's ``/api/upload/credentials``."""
+    for provider in UPLOAD_CREDENTIALS_PROVIDERS:
+        answer = provider(request.user)
+        if answer is not None:
+            return Response(answer)
+    return Response({"detail": "Direct uploads are not configured: upload through /upload/."}, status=400)

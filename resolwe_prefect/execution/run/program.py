@@ -137,7 +137,7 @@ def resolve_uploads(schema: Schema, values: dict[str, Any], backend: Backend, pl
     def resolved(item: Any) -> Any:
         if not isinstance(item, dict) or not item.get("file_temp"):
             return item
-        location = resolve_file_temp(item["file_temp"], plan.contributor_id)
+        location = resolve_file_temp(item["file_temp"], plan.contributor_id, Path(plan.runtime_dir) / "uploads")
         if isinstance(location, Path):
             location = program_path(backend, plan, stage_upload(location, plan))
         return {**item, "file_temp": location}

@@ -39,12 +39,20 @@ def owns_handle(handle: str, owner_id: int) -> bool:
     return Data.objects.filter(pk=int(exported[1]), contributor_id=owner_id).exists()
 
 
-def resolve_file_temp(file_temp: str, owner_id: int) -> Path | str:
+def resolve_file_temp(file_temp: str, owner_id: int, download_dir: Path | None = None) -> Path | str:
     """Map a ``file_temp`` to what the program reads: an upload handle becomes its file, a URL stays a URL.
 
     A local path is accepted only inside one of the configured import roots:
-    programs must not be pointed at files on our side that nobody meant to share.
+    programs must not be pointed at files on our side that nobody meant to share. A direct
+    upload to S3 (``s3://...``) is fetched into ``download_dir`` when it is the owner's own.
     """
+    if file_temp.startswith("s3://"):
+        from resolwe_prefect.storage.direct_uploads import fetch_upload
+
+        if download_dir is None:
+            raise FileNotFoundError(f"Uploaded file {file_temp!r} does not exist.")
+        download_dir.mkdir(parents=True, exist_ok=True)
+        return fetch_upload(file_temp, owner_id, download_dir)
     if _URL_RE.match(file_temp):
         return file_temp
     if file_temp.startswith(("/", "file://")):

@@ -230,3 +230,39 @@ class AwsS3Connector(StorageConnector):
     def check(self) -> None:
         with self._errors(f"reach bucket {self.bucket}"):
             self.client.head_bucket(Bucket=self.bucket)
+
+    def temporary_credentials(self, prefix: str, duration: int = 900) -> dict[str, Any]:
+        """Short-lived credentials that may only put objects under ``prefix/``, for a client's direct upload.
+
+        Resolwe's ``upload_config`` for S3, in the shape resdk reads: ``{"credentials": {AccessKeyId,
+        SecretAccessKey, SessionToken, Expiration}, "bucket_name", "region", "prefix"}`` (an STS
+        federation token whose policy names only that prefix of the bucket).
+        """
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                    "Resource": f"arn:aws:s3:::{self.bucket}/{prefix}/*",
+                }
+            ],
+        }
+        with self._errors("issue upload credentials"):
+            sts = self._credentials().get_client("sts")
+            token = sts.get_federation_token(
+                Name=f"resolwe-upload-{prefix}"[:32], Policy=json.dumps(policy), DurationSeconds=max(900, duration)
+            )
+        issued = token["Credentials"]
+        expiration = issued["Expiration"]
+        return {
+            "credentials": {
+                "AccessKeyId": issued["AccessKeyId"],
+                "SecretAccessKey": issued["SecretAccessKey"],
+                "SessionToken": issued["SessionToken"],
+                "Expiration": expiration.isoformat() if hasattr(expiration, "isoformat") else str(expiration),
+            },
+            "bucket_name": self.bucket,
+            "region": self.config.get("region_name"),
+            "prefix": prefix,
+        }
