@@ -40,14 +40,24 @@ def data_files(data_id: int) -> list[tuple[str, Path, int]]:
 
 
 def record_data(data_id: int) -> FileStorage | None:
-    """Record the files of a Data object that is OK and not recorded yet; its FileStorage."""
+    """Record the files of a Data object that is OK and not recorded yet; its FileStorage.
+
+    A FileStorage recorded before the object last finished holds a restarted object's earlier
+    results: it is detached (its local location is the directory the new results are in, so
+    only that row goes) and its other copies are left to the cleanup, which deletes the copies
+    of FileStorages without Data.
+    """
     with transaction.atomic():
         data = Data.objects.select_for_update().filter(pk=data_id, status=DataStatus.DONE).first()
         if data is None:
             return None
         existing = FileStorage.objects.filter(data=data).first()
         if existing is not None:
-            return existing
+            if data.finished is None or existing.created >= data.finished:
+                return existing
+            existing.storage_locations.filter(connector_name=config.local_connector_name()).delete()
+            existing.data = None
+            existing.save(update_fields=["data"])
         storage = FileStorage.objects.create(data=data)
         location = StorageLocation.objects.create(
             file_storage=storage,

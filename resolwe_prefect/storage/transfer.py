@@ -61,6 +61,20 @@ def _fetch(source: StorageConnector, key: str, scratch: Path) -> Path:
     return target
 
 
+def location_url(storage: FileStorage, connector_name: str) -> str:
+    """Where a FileStorage's files go under a connector.
+
+    On the local disk they are the Data directory (``<DATA_DIR>/<data id>``); elsewhere they are
+    keyed by the FileStorage, so the copies of a restarted Data object's earlier results (a
+    FileStorage of their own, detached from it) never share keys with the new ones.
+    """
+    if connector_name == config.local_connector_name():
+        if storage.data_id is None:
+            raise TransferError(f"{storage} belongs to no Data object: it has no local directory.")
+        return str(storage.data_id)
+    return f"storage-{storage.pk}"
+
+
 def copy_storage(storage: FileStorage, destination_name: str, source: StorageLocation | None = None) -> StorageLocation:
     """Copy every file of ``storage`` to the connector ``destination_name``; the new OK location."""
     source = source or best_location(storage, exclude=destination_name)
@@ -69,7 +83,7 @@ def copy_storage(storage: FileStorage, destination_name: str, source: StorageLoc
     source_connector, destination = config.connector(source.connector_name), config.connector(destination_name)
     with transaction.atomic():
         location, _created = StorageLocation.objects.get_or_create(
-            connector_name=destination_name, url=source.url,
+            connector_name=destination_name, url=location_url(storage, destination_name),
             defaults={"file_storage": storage, "status": StorageLocation.STATUS_UPLOADING},
         )  # fmt: skip
         if location.status == StorageLocation.STATUS_DONE:
@@ -80,9 +94,9 @@ def copy_storage(storage: FileStorage, destination_name: str, source: StorageLoc
     files = list(storage.files.all())
     try:
         for referenced in files:
-            key = source.key(referenced.path)
+            key = location.key(referenced.path)
             with tempfile.TemporaryDirectory(prefix="resolwe-storage-") as scratch:
-                destination.push(_fetch(source_connector, key, Path(scratch)), key)
+                destination.push(_fetch(source_connector, source.key(referenced.path), Path(scratch)), key)
             pushed.append(key)
             _check(destination, key, referenced)
     except (ConnectorError, TransferError, OSError) as error:

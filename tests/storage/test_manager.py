@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from resolwe_prefect.data.models import Data, DataStatus
 from resolwe_prefect.permissions import services as permissions
-from resolwe_prefect.storage import staging
+from resolwe_prefect.storage import config, staging
 from resolwe_prefect.storage.manager import run_cleanup, run_manager
 from resolwe_prefect.storage.models import FileStorage, ReferencedPath, StorageLocation
 from resolwe_prefect.storage.record import record_data
@@ -178,3 +178,25 @@ def test_the_migration_records_data_that_finished_before_the_storage_app(remote,
     storage = FileStorage.objects.get(data=old)
     assert list(storage.files.values_list("path", "size")) == [("old.txt", 12)]
     assert _locations(old) == {"local": "OK"}
+
+
+def test_a_restarted_objects_earlier_copies_are_cleaned_up_and_its_new_results_copied(remote, finished, settings):
+    name, _server, _bucket = remote
+    run_manager()
+    earlier = FileStorage.objects.get(data=finished)
+    remote_keys = [f"storage-{earlier.pk}/reads.fq"]
+    connector = config.connector(name)
+    assert all(connector.exists(key) for key in remote_keys)
+    # The object ran again: new results in its directory, finished later than the recording.
+    (settings.FLOW_EXECUTOR["DATA_DIR"] / str(finished.pk) / "reads.fq").write_bytes(b"second run\n")
+    Data.objects.filter(pk=finished.pk).update(finished=timezone.now())
+    current = record_data(finished.pk)
+    assert current is not None and current.pk != earlier.pk
+    assert FileStorage.objects.get(pk=earlier.pk).data_id is None
+    assert ReferencedPath.objects.get(file_storage=current, path="reads.fq").size == len(b"second run\n")
+    report = run_cleanup()
+    assert report.deleted == [(None, name)]
+    assert not any(connector.exists(key) for key in remote_keys)
+    assert (settings.FLOW_EXECUTOR["DATA_DIR"] / str(finished.pk) / "reads.fq").read_bytes() == b"second run\n"
+    assert run_manager().copied == [(finished.pk, name)]
+    assert connector.exists(f"storage-{current.pk}/reads.fq")
