@@ -62,14 +62,10 @@ def unstage(data_ids: list[int], reader_id: int) -> list[int]:
             continue
         storage = FileStorage.objects.filter(data_id=data_id).first()
         location = _local(storage) if storage is not None else None
-        others = (
-            storage.storage_locations.filter(status=StorageLocation.STATUS_DONE).exclude(
-                connector_name=config.local_connector_name()
-            )
-            if storage is not None
-            else None
-        )
-        if location is not None and others is not None and others.exists():
+        if location is None:
+            continue
+        elsewhere = storage.storage_locations.filter(status=StorageLocation.STATUS_DONE).exclude(pk=location.pk)
+        if elsewhere.exists():  # never the last copy
             delete_location(location)
             removed.append(data_id)
     return removed
