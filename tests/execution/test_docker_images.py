@@ -137,6 +137,10 @@ def test_the_pull_policy_decides_whether_a_run_pulls_its_image(settings, pushed)
     result, output = _run(settings, pushed, "IfNotPresent")
     assert result.return_code == 0, result.message
     assert "pulled-and-ran" in output
+    missing = pushed.rsplit(":", 1)[0] + ":never-pushed"
+    result, _output = _run(settings, missing, "IfNotPresent")
+    assert result.return_code == 1
+    assert f"Docker image {missing!r} is not available on this host and could not be pulled" in result.message
 
 
 def test_a_missing_image_is_pulled_on_first_use_by_default(settings):

@@ -68,4 +68,6 @@ def ensure_image(client: Any, image: str) -> str | None:
         except ImageNotFound:
             pass
     error = pull_image(image, client)
-    return None if error is None else f"Could not pull the Docker image {image!r}: {error}"
+    if error is None:
+        return None
+    return f"Docker image {image!r} is not available on this host and could not be pulled: {error}"
