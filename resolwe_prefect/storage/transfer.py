@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from resolwe_prefect.storage import config
 from resolwe_prefect.storage.connectors import ConnectorError, StorageConnector
@@ -88,8 +89,7 @@ def copy_storage(storage: FileStorage, destination_name: str, source: StorageLoc
         )  # fmt: skip
         if location.status == StorageLocation.STATUS_DONE:
             return location
-        location.status = StorageLocation.STATUS_UPLOADING
-        location.save(update_fields=["status", "last_update"])
+        _set_status(location, StorageLocation.STATUS_UPLOADING)
     pushed: list[str] = []
     files = list(storage.files.all())
     try:
@@ -105,9 +105,14 @@ def copy_storage(storage: FileStorage, destination_name: str, source: StorageLoc
         raise TransferError(str(error)) from error
     with transaction.atomic():
         location.files.set(files)
-        location.status = StorageLocation.STATUS_DONE
-        location.save(update_fields=["status", "last_update"])
+        _set_status(location, StorageLocation.STATUS_DONE)
     return location
+
+
+def _set_status(location: StorageLocation, status: str) -> None:
+    """A copy's own status (not a Data object's: those belong to ``data.transitions``)."""
+    StorageLocation.objects.filter(pk=location.pk).update(status=status, last_update=timezone.now())
+    location.refresh_from_db(fields=["status", "last_update"])
 
 
 def _forget(connector: StorageConnector, location: StorageLocation, keys: list[str]) -> None:

@@ -12,7 +12,7 @@ then reads on the server's side of the network, with the server's access:
 * a URL must pass ``core.url_policy`` (http/https/ftp, public hosts unless
   ``FLOW_IMPORT_ALLOW_PRIVATE_URLS``);
 * a direct upload (``s3://<bucket>/<user id>/<name>``, as resdk gives it when the site offers
-  uploads to S3) is checked like an upload handle, when the flow run fetches it: the bucket must
+  uploads to S3; refused as an unknown scheme otherwise) is checked like an upload handle, when the flow run fetches it: the bucket must
   be the upload connector's and the prefix the contributor's own;
 * a local path (``/...`` or ``file://...``) must lie inside one of the
   ``FLOW_LOCAL_IMPORT_ROOTS`` (the execution layer checks again, following
@@ -57,7 +57,7 @@ def check_source(type_: str, value: dict, owner_id: int) -> str | None:
         return None
     if file_temp.startswith(("/", "file://")):
         return _local_path_reason(file_temp)
-    if file_temp.startswith(S3_SCHEME):
+    if file_temp.startswith(S3_SCHEME) and direct_uploads_offered():
         return None if S3_URL_RE.match(file_temp) else f"file_temp {file_temp[:200]!r} is not an s3://bucket/key URL."
     if looks_like_url(file_temp) or ":" in file_temp:
         try:
@@ -66,6 +66,11 @@ def check_source(type_: str, value: dict, owner_id: int) -> str | None:
             return f"file_temp URL {file_temp[:200]!r} is refused: {error}"
         return None
     return _handle_reason(file_temp, owner_id)
+
+
+def direct_uploads_offered() -> bool:
+    """Whether the site offers uploads straight to object storage (Resolwe's ``FLOW_STORAGE["upload"]``)."""
+    return bool(((getattr(settings, "FLOW_STORAGE", None) or {}).get("upload") or {}).get("connectors"))
 
 
 def allow_private_urls() -> bool:

@@ -125,10 +125,16 @@ def test_time_limit_kills_and_removes_the_container(backend, dirs):
     assert not backend.client.containers.list(all=True, filters={"label": "resolwe.data_id=2"})
 
 
-def test_missing_image_is_an_error_not_a_crash(backend, dirs):
-    result, _output = run(backend, dirs, "true", image="resolwe-prefect/does-not-exist:1")
+def test_missing_image_is_an_error_not_a_crash(backend, dirs, settings):
+    """Pulled on first use by default (no registry answers here); with the policy Never, create says so."""
+    image = "resolwe-prefect/does-not-exist:1"
+    result, _output = run(backend, dirs, "true", image=image)
     assert result.return_code != 0
-    assert "Could not create the container" in result.message
+    assert f"Docker image {image!r} is not available on this host and could not be pulled" in result.message
+    settings.FLOW_EXECUTOR = {**settings.FLOW_EXECUTOR, "DOCKER_PULL_POLICY": "Never"}
+    result, _output = run(backend, dirs, "true", image=image)
+    assert result.return_code != 0
+    assert "Could not create the container" in result.message and "DOCKER_PULL_POLICY is Never" in result.message
 
 
 def test_python_jobs_get_the_runtime_mounted_read_only(dirs, stub_python_runtime):

@@ -56,8 +56,6 @@ def pull_policy() -> str:
 
 def ensure_image(client: Any, image: str) -> str | None:
     """Pull ``image`` when the policy asks for it; ``None`` when it may be used, else why not."""
-    from docker.errors import ImageNotFound
-
     policy = pull_policy()
     if policy == "Never":
         return None
@@ -65,8 +63,11 @@ def ensure_image(client: Any, image: str) -> str | None:
         try:
             client.images.get(image)
             return None
-        except ImageNotFound:
-            pass
+        except Exception as error:  # noqa: BLE001
+            # Matched by what the engine says: under the flow-run worker, docker-py's ImageNotFound is
+            # not always the class ``docker.errors`` exports (the Docker backend's create sees the same).
+            if "no such image" not in str(error).lower() and "not found" not in str(error).lower():
+                return f"Could not look up the Docker image {image!r}: {error}"
     error = pull_image(image, client)
     if error is None:
         return None
