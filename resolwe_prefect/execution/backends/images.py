@@ -63,11 +63,12 @@ def ensure_image(client: Any, image: str) -> str | None:
         try:
             client.images.get(image)
             return None
-        except Exception as error:  # noqa: BLE001
+        except Exception as lookup:  # noqa: BLE001
             # Matched by what the engine says: under the flow-run worker, docker-py's ImageNotFound is
             # not always the class ``docker.errors`` exports (the Docker backend's create sees the same).
-            if "no such image" not in str(error).lower() and "not found" not in str(error).lower():
-                return f"Could not look up the Docker image {image!r}: {error}"
+            reason = str(lookup).lower()
+            if "no such image" not in reason and "not found" not in reason:
+                return f"Could not look up the Docker image {image!r}: {lookup}"
     error = pull_image(image, client)
     if error is None:
         return None
