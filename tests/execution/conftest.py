@@ -36,5 +36,6 @@ def stub_python_runtime(tmp_path, monkeypatch) -> Path:
     (package / "process" / "__pycache__" / "run.cpython-311.pyc").write_bytes(b"compiled")
     stub = types.ModuleType("resolwe_prefect.runtime.python_runtime")
     stub.runtime_dirs = lambda **_: [root]  # type: ignore[attr-defined]
+    stub.runtime_package_files = lambda runtime, roots: []  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "resolwe_prefect.runtime.python_runtime", stub)
     return root
