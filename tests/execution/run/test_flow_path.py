@@ -176,8 +176,13 @@ def test_interactive_programs_are_limited_in_cpu_time_and_batch_ones_are_not(adm
         data = Data.objects.create(name="d", contributor=admin, process=process, status="WT", flow_run_id=uuid.uuid4())
         plan = prepare_run(data.pk, str(data.flow_run_id))
         jobs[scheduling_class] = program.program_job(plan, "while :; do :; done", backend)
+        if scheduling_class == "IN":
+            plan_in = plan
     assert "ulimit -t" not in jobs["BA"].script
     assert jobs["IN"].script.startswith("ulimit -t 1\n")
     started = time.monotonic()
     result = asyncio.run(backend.run(jobs["IN"], lambda line: None))
     assert result.return_code != 0 and time.monotonic() - started < 30
+    # Unconfigured: Resolwe's 30 seconds, times its margin of 1.2.
+    settings.FLOW_PROCESS_RESOURCE_DEFAULTS = {}
+    assert program.program_job(plan_in, "true", backend).script.startswith("ulimit -t 36\n")
