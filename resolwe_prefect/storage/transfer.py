@@ -99,7 +99,7 @@ def copy_storage(storage: FileStorage, destination_name: str, source: StorageLoc
                 destination.push(_fetch(source_connector, source.key(referenced.path), Path(scratch)), key)
             pushed.append(key)
             _check(destination, key, referenced)
-    except (ConnectorError, TransferError, OSError) as error:
+    except (ConnectorError, TransferError, OSError, ValueError) as error:  # ValueError: a key no store takes
         logger.warning("Copying %s to %s failed: %s", storage, destination_name, error)
         _forget(destination, location, pushed)
         raise TransferError(str(error)) from error

@@ -200,3 +200,19 @@ def test_a_restarted_objects_earlier_copies_are_cleaned_up_and_its_new_results_c
     assert (settings.FLOW_EXECUTOR["DATA_DIR"] / str(finished.pk) / "reads.fq").read_bytes() == b"second run\n"
     assert run_manager().copied == [(finished.pk, name)]
     assert connector.exists(f"storage-{current.pk}/reads.fq")
+
+
+def test_a_file_name_no_store_takes_fails_only_its_own_copy(remote, finished, contributor, settings):
+    """A program may leave any name (here a backslash); its copy fails, the other objects' copies go on."""
+    name, _server, _bucket = remote
+    process = make_process(contributor, "odd-names")
+    odd = Data.objects.create(name="odd", contributor=contributor, process=process, status=DataStatus.DONE,
+                              finished=timezone.now())  # fmt: skip
+    directory = settings.FLOW_EXECUTOR["DATA_DIR"] / str(odd.pk)
+    directory.mkdir()
+    (directory / "back\\slash.txt").write_text("odd\n")
+    record_data(odd.pk)
+    report = run_manager()
+    assert report.copied == [(finished.pk, name)]
+    assert len(report.failed) == 1 and f"Data {odd.pk}" in report.failed[0]
+    assert _locations(odd) == {"local": "OK"}
