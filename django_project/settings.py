@@ -292,6 +292,9 @@ FLOW_PROCESSES_IGNORE_LIST: list[str] = _env_json("FLOW_PROCESSES_IGNORE_LIST", 
 # disk (the "local" connector on FLOW_EXECUTOR["DATA_DIR"] always exists).
 STORAGE_LOCAL_CONNECTOR = "local"
 STORAGE_CONNECTORS: dict = {}
+# Without a volume shared by the API and every worker (Kubernetes without ReadWriteMany), a flow run's
+# Data directories are scratch: inputs are staged from object storage and results published there.
+STORAGE_LOCAL_SCRATCH = _env_bool("RESOLWE_PREFECT_STORAGE_LOCAL_SCRATCH", False)
 # Resolwe's FLOW_STORAGE: {"upload": {"connectors": ["S3"]}} offers resdk direct uploads to that S3 connector.
 FLOW_STORAGE: dict = {}
 # Seconds between the scheduled passes of the storage manager and cleanup (a Prefect deployment).

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from resolwe_prefect.data import layout
 from resolwe_prefect.storage.connectors import StorageConnector, build_connectors
@@ -73,6 +74,31 @@ def local_connector() -> StorageConnector:
 def object_storage_configured() -> bool:
     """Whether any connector besides the local one exists (staging and copying have work to do)."""
     return len(connectors()) > 1
+
+
+def local_is_scratch() -> bool:
+    """Whether this host's Data directories are a flow run's scratch workspace (``STORAGE_LOCAL_SCRATCH``).
+
+    Without a volume that every worker and the API share (Kubernetes without ReadWriteMany), a
+    flow run stages its inputs from object storage and publishes its results there before its
+    Data object finishes; nothing records a copy on a disk that goes with the pod.
+    """
+    if not getattr(settings, "STORAGE_LOCAL_SCRATCH", False):
+        return False
+    if not object_storage_configured():
+        raise ImproperlyConfigured(
+            "STORAGE_LOCAL_SCRATCH needs an object-storage connector in STORAGE_CONNECTORS: "
+            "the results of a flow run on a scratch workspace must be kept somewhere else."
+        )
+    return True
+
+
+def publish_connector_name() -> str:
+    """The object-storage connector a scratch workspace publishes results to: the lowest priority number."""
+    others = [found for name, found in connectors().items() if name != local_connector_name()]
+    if not others:
+        raise ImproperlyConfigured("No object-storage connector is configured in STORAGE_CONNECTORS.")
+    return min(others, key=lambda found: found.priority).name
 
 
 def priority(name: str) -> int:

@@ -42,37 +42,45 @@ def data_files(data_id: int) -> list[tuple[str, Path, int]]:
 def record_data(data_id: int) -> FileStorage | None:
     """Record the files of a Data object that is OK and not recorded yet; its FileStorage.
 
-    A FileStorage recorded before the object last finished holds a restarted object's earlier
-    results: it is detached (its local location is the directory the new results are in, so
-    only that row goes) and its other copies are left to the cleanup, which deletes the copies
-    of FileStorages without Data.
+    A FileStorage recorded before the object's current attempt began holds a restarted
+    object's earlier results: it is detached (its local location is the directory the new
+    results are in, so only that row goes) and its other copies are left to the cleanup, which
+    deletes the copies of FileStorages without Data.
     """
     with transaction.atomic():
         data = Data.objects.select_for_update().filter(pk=data_id, status=DataStatus.DONE).first()
-        if data is None:
+        if data is None or not layout.data_dir(data_id).is_dir():  # not on this host's disk: nothing to record
             return None
-        existing = FileStorage.objects.filter(data=data).first()
-        if existing is not None:
-            if data.finished is None or existing.created >= data.finished:
-                return existing
-            existing.storage_locations.filter(connector_name=config.local_connector_name()).delete()
-            existing.data = None
-            existing.save(update_fields=["data"])
-        storage = FileStorage.objects.create(data=data)
-        location = StorageLocation.objects.create(
-            file_storage=storage,
-            url=str(data.pk),
-            connector_name=config.local_connector_name(),
-            status=StorageLocation.STATUS_DONE,
-        )
-        paths = [
-            ReferencedPath(
-                file_storage=storage, path=relative, size=size, chunk_size=CHUNK_SIZE, **compute_hashes(path)
-            )
-            for relative, path, size in data_files(data.pk)
-        ]
-        ReferencedPath.objects.bulk_create(paths)
-        location.files.set(ReferencedPath.objects.filter(file_storage=storage))
+        return record_files(data)
+
+
+def record_files(data: Data) -> FileStorage:
+    """The FileStorage of ``data``'s current results, recorded now from its Data directory if needed.
+
+    Called under the Data row's lock: when it finishes (``record_data``), or just before, by a
+    flow run whose Data directory is a scratch workspace (``scratch.publish``).
+    """
+    existing = FileStorage.objects.filter(data=data).first()
+    if existing is not None:
+        attempt_began = data.started or data.finished
+        if attempt_began is None or existing.created >= attempt_began:
+            return existing
+        existing.storage_locations.filter(connector_name=config.local_connector_name()).delete()
+        existing.data = None
+        existing.save(update_fields=["data"])
+    storage = FileStorage.objects.create(data=data)
+    location = StorageLocation.objects.create(
+        file_storage=storage,
+        url=str(data.pk),
+        connector_name=config.local_connector_name(),
+        status=StorageLocation.STATUS_DONE,
+    )
+    paths = [
+        ReferencedPath(file_storage=storage, path=relative, size=size, chunk_size=CHUNK_SIZE, **compute_hashes(path))
+        for relative, path, size in data_files(data.pk)
+    ]
+    ReferencedPath.objects.bulk_create(paths)
+    location.files.set(ReferencedPath.objects.filter(file_storage=storage))
     return storage
 
 

@@ -39,7 +39,14 @@ def _readable(location: StorageLocation) -> None:
 
 
 def stage_inputs(data_ids: list[int]) -> list[int]:
-    """Download every input kept only in object storage; the ids of those staged."""
+    """Download every input kept only in object storage; the ids of those staged.
+
+    On a scratch workspace (``config.local_is_scratch``) every input is fetched, unrecorded.
+    """
+    if config.local_is_scratch():
+        from resolwe_prefect.storage import scratch
+
+        return scratch.fetch(data_ids)
     staged: list[int] = []
     for data_id in data_ids:
         with transaction.atomic():
@@ -55,6 +62,10 @@ def stage_inputs(data_ids: list[int]) -> list[int]:
 
 def unstage(data_ids: list[int], reader_id: int) -> list[int]:
     """Remove the local copies staged for ``reader_id`` that no other unfinished reader needs."""
+    if config.local_is_scratch():
+        from resolwe_prefect.storage import scratch
+
+        return scratch.release(data_ids, reader_id)
     removed: list[int] = []
     for data_id in data_ids:
         readers = DataDependency.objects.filter(parent_id=data_id, child__status__in=ACTIVE_STATUSES)

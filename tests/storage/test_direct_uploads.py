@@ -9,10 +9,9 @@ import pytest
 
 from resolwe_prefect.storage.direct_uploads import fetch_upload
 from tests.data.conftest import make_process
+from tests.storage.conftest import S3_CLASS
 
 pytestmark = pytest.mark.django_db
-
-S3_CLASS = "resolwe.storage.connectors.s3connector.AwsS3Connector"
 
 
 @pytest.fixture

@@ -23,31 +23,7 @@ from tests.data.conftest import make_process
 
 pytestmark = pytest.mark.django_db
 
-S3_CLASS = "resolwe.storage.connectors.s3connector.AwsS3Connector"
-GCS_CLASS = "resolwe.storage.connectors.googleconnector.GoogleConnector"
-LOCAL_CLASS = "resolwe.storage.connectors.localconnector.LocalFilesystemConnector"
 CONTENT = b"reads\n" * 1000
-
-
-@pytest.fixture(params=["S3", "GCS"])
-def remote(request, settings, tmp_path):
-    """``(connector name, server handle, bucket)`` with the rules of the issue configured."""
-    server = request.getfixturevalue("s3_server" if request.param == "S3" else "gcs_server")
-    bucket = server.create_bucket()
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    settings.FLOW_EXECUTOR = {**settings.FLOW_EXECUTOR, "DATA_DIR": data_dir}
-    settings.STORAGE_CONNECTORS = {
-        "local": {
-            "connector": LOCAL_CLASS,
-            "config": {"priority": 0, "path": str(data_dir), "delete": {"delay": 0, "min_other_copies": 1}},
-        },
-        request.param: {
-            "connector": S3_CLASS if request.param == "S3" else GCS_CLASS,
-            "config": {**server.connector_config(bucket), "priority": 10, "copy": {"delay": 0}},
-        },
-    }
-    return request.param, server, bucket
 
 
 @pytest.fixture

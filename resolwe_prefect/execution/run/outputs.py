@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from resolwe_prefect.runtime.commands import CommandReader
 from resolwe_prefect.runtime.report import ProcessReport
 from resolwe_prefect.schema.fields import validate_values
 from resolwe_prefect.schema.walk import FieldVisit, Schema, map_fields
+
+logger = logging.getLogger(__name__)
 
 
 def store_json_outputs(plan: RunPlan, output: dict[str, Any], schema: Schema) -> dict[str, Any]:
@@ -40,6 +43,26 @@ def annotate(plan: RunPlan, annotations: dict[str, Any]) -> list[str]:
     return annotate_entity(data, annotations)
 
 
+def publish_results(data_id: int, *, ok: bool) -> list[str]:
+    """On a scratch workspace, keep the results in object storage before the Data object finishes.
+
+    A dependant may start the moment its input is OK, on another host; an OK object whose results
+    could not be kept is an error. An errored object's files (its stdout) are kept when they can be.
+    """
+    from resolwe_prefect.storage import config, scratch
+    from resolwe_prefect.storage.transfer import TransferError
+
+    if not config.local_is_scratch():
+        return []
+    try:
+        scratch.publish(data_id)
+    except TransferError as error:
+        if ok:
+            return [f"Could not keep the results in object storage: {error}"]
+        logger.warning("Could not keep the files of errored Data %s in object storage: %s", data_id, error)
+    return []
+
+
 def collect_and_save_sync(plan: RunPlan, result: dict[str, Any]) -> dict[str, Any]:
     """Read the reports, check the outputs and save them once (``transitions.finish``)."""
     report = ProcessReport()
@@ -55,6 +78,8 @@ def collect_and_save_sync(plan: RunPlan, result: dict[str, Any]) -> dict[str, An
     errors = list(collected.errors)
     if result.get("message"):
         errors.insert(0, result["message"])
+    # Before anything is written: a failed publish leaves no spawned Data behind.
+    errors.extend(publish_results(plan.data_id, ok=not errors))
     output = collected.output
     if not errors:
         # Everything that writes (Storage objects, annotations, spawned Data)
