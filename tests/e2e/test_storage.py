@@ -128,3 +128,60 @@ def test_resdk_uploads_straight_to_s3_and_the_run_fetches_it(stack, tmp_path, mo
     )
     served = res.session.get(f"{up.info['api']}/data/{data.id}/direct.txt", timeout=30)
     assert served.content == source.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def scratch_stack(tmp_path_factory):
+    """A site whose workers have no shared volume (``STORAGE_LOCAL_SCRATCH``): results live in S3 only."""
+    server, handle = start_s3(tmp_path_factory.mktemp("s3-scratch"))
+    bucket = handle.create_bucket()
+    settings = {
+        "STORAGE_CONNECTORS": {
+            "S3": {"connector": CLASSES["S3"], "config": {**handle.connector_config(bucket), "priority": 10}}
+        },
+        "FLOW_STORAGE": {"upload": {"connectors": ["S3"]}},
+    }
+    env = {"RESOLWE_PREFECT_SETTINGS": json.dumps(settings), "RESOLWE_PREFECT_STORAGE_LOCAL_SCRATCH": "1"}
+    try:
+        with running_stack("storage_scratch", env) as up:
+            yield handle, bucket, up
+    finally:
+        server.stop()
+
+
+def test_without_a_shared_volume_flow_runs_publish_results_and_fetch_inputs(scratch_stack, tmp_path, monkeypatch):
+    """The flow run keeps its results in the bucket before its Data is OK; a dependant fetches them, then drops them."""
+    import resdk
+
+    handle, bucket, up = scratch_stack
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", handle.endpoint_url)
+    res = resdk.Resolwe(url=up.info["api"], username="admin", password=ADMIN_PASSWORD)
+    source = tmp_path / "scratch.txt"
+    source.write_text(f"four words right here {uuid.uuid4().hex}\n")
+    data = res.run("upload-file", input={"src": str(source)})
+    deadline = time.monotonic() + TIMEOUT
+    while data.status not in ("OK", "ER") and time.monotonic() < deadline:
+        time.sleep(1)
+        data.update()
+    assert data.status == "OK", data.process_error
+
+    published = [key for key in _objects("S3", handle, bucket) if key.startswith("storage-")]
+    assert any(key.endswith("/scratch.txt") for key in published), "published without runstoragemanager"
+    assert [path for path in up.home.rglob("scratch.txt") if path.parent.name == str(data.id)] == []
+    served = res.session.get(f"{up.info['api']}/data/{data.id}/scratch.txt", timeout=30)
+    assert served.status_code in (200, 302)
+    if served.status_code == 302:
+        served = requests.get(served.headers["Location"], timeout=30)
+    assert served.content == source.read_bytes()
+
+    client = ApiClient(up.info["api"], "admin", ADMIN_PASSWORD)
+    counted = client.create_data("word-count", {"src": data.id})
+    counted = client.wait([counted["id"]], TIMEOUT)[counted["id"]]
+    assert counted["status"] == "OK", counted["process_error"]
+    assert counted["output"]["words"] == 5
+    deadline = time.monotonic() + 30
+    while [path for path in up.home.rglob("scratch.txt") if path.parent.name == str(data.id)]:
+        assert time.monotonic() < deadline, "the fetched input is removed after the run"
+        time.sleep(0.5)
+    keys = _objects("S3", handle, bucket)
+    assert len({key.split("/")[0] for key in keys if key.startswith("storage-")}) == 2, "the reader's results too"

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.execution.kubernetes_manifests import volume  # noqa: F401 - the Kubernetes tests' fixture
+
 #: The runner of the stub Python runtime: asks the channel for its Data object's name, prints the reply.
 STUB_RUNNER = """\
 import json, os, socket, sys

@@ -61,9 +61,7 @@ import math
 import os
 import re
 import secrets as random
-import shutil
 import socket
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -81,10 +79,19 @@ from .base import (
     ProgramJob,
     ProgramResult,
     container_path,
-    python_runtime,
 )
 from .identity import ProgramIdentity, give_to_program, identity_files, program_identity, seal
 from .images import map_image
+from .kubernetes_volume import (
+    data_claim,
+    pin_to_node,
+    python_runtime_sub_path,
+    stage_python_runtime,
+    sub_path,
+    tools_sub_paths,
+    workspace_node,
+)
+from .kubernetes_volume import setting as _setting
 from .tools import needs_python_runtime, tools_mounts
 
 SECRETS_MOUNT = "/secrets"
@@ -158,11 +165,6 @@ FATAL_WAITING = frozenset(
 _KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 
-def _setting(name: str, default: Any = None) -> Any:
-    value = settings.FLOW_EXECUTOR.get(name)
-    return default if value in (None, "") else value
-
-
 def namespace() -> str:
     """The namespace of program Jobs: the setting, else the one we run in, else ``default``."""
     configured = _setting("KUBERNETES_NAMESPACE")
@@ -172,26 +174,6 @@ def namespace() -> str:
         return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or "default"
     except OSError:
         return "default"
-
-
-def volume_root() -> Path:
-    """Where the shared claim's root is mounted on our side."""
-    return Path(_setting("KUBERNETES_VOLUME_ROOT", settings.STATE_DIR))
-
-
-def sub_path(host_path: Path) -> str:
-    """The claim's ``subPath`` of one of our directories."""
-    root = volume_root()
-    try:
-        relative = Path(host_path).relative_to(root)
-    except ValueError:
-        raise ValueError(
-            f"{host_path} is not on the shared volume (mounted at {root}); set DATA_DIR and the state "
-            f"directory under KUBERNETES_VOLUME_ROOT"
-        ) from None
-    if str(relative) in ("", "."):
-        raise ValueError(f"{host_path} is the shared volume's root, not a directory on it")
-    return relative.as_posix()
 
 
 def placement(scheduling_class: str) -> dict[str, Any]:
@@ -246,57 +228,6 @@ def secrets_name(name: str) -> str:
 
 def channel_secret_name(name: str) -> str:
     return f"{name}-channel"
-
-
-PYTHON_RUNTIME_DIR = "python-runtime"
-
-
-def _runtime_files() -> list[tuple[str, Path]]:
-    """Every file of the Python runtime as (path under PYTHON_MOUNT, host path), compiled files left out."""
-    root = python_runtime()
-    return [
-        (path.relative_to(root).as_posix(), path)
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.relative_to(root).parts and path.suffix != ".pyc"
-    ]
-
-
-def python_runtime_sub_path() -> str:
-    """The shared volume's ``subPath`` of this version of the Python runtime: ``python-runtime/<hash>``."""
-    digest = hashlib.sha256()
-    for name, path in _runtime_files():
-        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"{PYTHON_RUNTIME_DIR}/{digest.hexdigest()[:16]}"
-
-
-def stage_python_runtime() -> str:
-    """Copy the Python runtime onto the shared volume once per content; its ``subPath``.
-
-    Copied under a temporary name and renamed into place, so a program never
-    mounts a half-written runtime; readable by every run's uid, written by none.
-    """
-    sub = python_runtime_sub_path()
-    target = volume_root() / sub
-    if target.is_dir():
-        return sub
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
-    try:
-        for name, path in _runtime_files():
-            destination = staging / name
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, destination)
-            destination.chmod(0o644)
-        for directory in [staging, *(p for p in staging.rglob("*") if p.is_dir())]:
-            directory.chmod(0o755)
-        try:
-            staging.rename(target)
-        except OSError:  # another run put it there first
-            if not target.is_dir():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return sub
 
 
 def read_secret_files(directory: Path) -> dict[str, bytes]:
@@ -371,8 +302,13 @@ class KubernetesBackend:
         name: str | None = None,
         utilities_name: str | None = None,
         python_runtime: str | None = None,
+        tools: list[str] | None = None,
     ) -> dict:
-        """The complete ``batch/v1`` Job of one program run (``python_runtime``: the runtime's ``subPath``)."""
+        """The complete ``batch/v1`` Job of one program run.
+
+        ``python_runtime`` and ``tools`` are the ``subPath`` of the staged runtime and tools
+        directories (by default, where their current content would be staged).
+        """
         name = name or job_name(job)
         utilities_name = utilities_name or utilities_configmap()["metadata"]["name"]
         identity = self.identity(job)
@@ -384,7 +320,7 @@ class KubernetesBackend:
             # deployments/kubernetes/networkpolicy.yaml cuts pods labelled "none" off the network.
             "resolwe.io/network": "allowed" if job.network else "none",
         }
-        claim = _setting("KUBERNETES_DATA_PVC", "resolwe-data")
+        claim = data_claim()
         mounts = [
             {"name": "data", "mountPath": "/data", "subPath": sub_path(job.data_dir)},
             {"name": "data", "mountPath": "/runtime", "subPath": sub_path(job.runtime_dir)},
@@ -412,9 +348,10 @@ class KubernetesBackend:
                     "readOnly": True,
                 }
             )
-        # Tools reach a pod from the shared volume: FLOW_TOOLS_ROOT on it, filled by ``collecttools``.
-        for host, mount in tools_mounts():
-            mounts.append({"name": "data", "mountPath": mount, "subPath": sub_path(host), "readOnly": True})
+        # Tools reach a pod from the volume: FLOW_TOOLS_ROOT on it (``collecttools``), else a staged copy.
+        tools = tools_sub_paths(stage=False) if tools is None else tools
+        for (_host, mount), tools_sub in zip(tools_mounts(), tools, strict=True):
+            mounts.append({"name": "data", "mountPath": mount, "subPath": tools_sub, "readOnly": True})
         if needs_python_runtime(job.language):
             runtime_path = python_runtime or python_runtime_sub_path()
             for mount in PYTHON_MOUNTS:
@@ -477,6 +414,9 @@ class KubernetesBackend:
             "volumes": volumes,
             **placement(scheduling_class),
         }
+        node = workspace_node()
+        if node is not None:  # a ReadWriteOnce workspace is mounted only where its flow run is
+            pin_to_node(pod_spec, node)
         pull_secrets = _setting("KUBERNETES_IMAGE_PULL_SECRETS", [])
         if pull_secrets:
             pod_spec["imagePullSecrets"] = [{"name": str(s)} for s in pull_secrets]
@@ -570,12 +510,14 @@ class KubernetesBackend:
             give_to_program(identity, job.data_dir, job.runtime_dir)
             utilities_map = utilities_configmap()
             runtime = stage_python_runtime() if needs_python_runtime(job.language) else None
+            tools = tools_sub_paths(stage=True)
             manifest = self.job_manifest(
                 job,
                 scheduling_class=scheduling_class,
                 name=name,
                 utilities_name=utilities_map["metadata"]["name"],
                 python_runtime=runtime,
+                tools=tools,
             )
             secrets = []
             if job.secrets_dir is not None:
