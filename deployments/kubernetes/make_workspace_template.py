@@ -58,7 +58,10 @@ def workspace_template(base: dict) -> dict:
             "ephemeral": {
                 "volumeClaimTemplate": {
                     "metadata": {
-                        "labels": {"app.kubernetes.io/name": "resolwe-prefect", "app.kubernetes.io/component": "workspace"}
+                        "labels": {
+                            "app.kubernetes.io/name": "resolwe-prefect",
+                            "app.kubernetes.io/component": "workspace",
+                        }
                     },
                     "spec": {
                         "accessModes": ["ReadWriteOnce"],
