@@ -24,8 +24,8 @@ up: $(STAMP)
 	$(VENV)/bin/resolwe-prefect up
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check resolwe_prefect django_project tests bench
-	$(VENV)/bin/ruff format --check resolwe_prefect django_project tests bench
+	$(VENV)/bin/ruff check resolwe_prefect django_project tests bench deployments
+	$(VENV)/bin/ruff format --check resolwe_prefect django_project tests bench deployments
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 

@@ -27,11 +27,12 @@ the program connects to the flow-run pod directly
 (``deployments/kubernetes/networkpolicy.yaml`` lets programs without network
 reach flow-run pods, and nothing else).
 
-Storage: the Data directories and the runtime directories live on one shared
-ReadWriteMany PersistentVolumeClaim (``KUBERNETES_DATA_PVC``). The flow side
-sees the claim's root at ``KUBERNETES_VOLUME_ROOT`` (default: the state
-directory, ``RESOLWE_PREFECT_HOME``), so a host path of ours is the claim's
-``subPath`` relative to that root.
+Storage (``kubernetes_volume``): the Data directories and the runtime directories live on one
+shared ReadWriteMany PersistentVolumeClaim (``KUBERNETES_DATA_PVC``), whose root the flow side
+sees at ``KUBERNETES_VOLUME_ROOT`` (default: the state directory, ``RESOLWE_PREFECT_HOME``), so a
+host path of ours is the claim's ``subPath`` relative to that root. Without ReadWriteMany, the
+flow-run pod's own ReadWriteOnce workspace (``RESOLWE_PREFECT_WORKSPACE_CLAIM``) takes the shared
+claim's place and the program pod is pinned to the flow-run pod's node.
 
 Settings (all in ``FLOW_EXECUTOR``, all optional):
 
