@@ -93,19 +93,19 @@ async def _process(data_id: int, flow_run: Any) -> Any:
     if plan.process.language == "workflow":
         summary = await run_workflow(plan)
         return summary if summary["ok"] else Failed(message="; ".join(summary["errors"])[:1000])
+    if not object_storage_configured():
+        return await _run(plan)
     staged: list[int] = []
     try:
-        if object_storage_configured():
-            try:
-                staged = await stage_inputs(plan)
-            except Exception as error:  # noqa: BLE001 - any failure to fetch an input ends the Data object in ER
-                message = f"Could not stage the inputs from object storage: {error}"
-                await record_failure(plan, message)
-                return Failed(message=message)
+        try:
+            staged = await stage_inputs(plan)
+        except Exception as error:  # noqa: BLE001 - any failure to fetch an input ends the Data object in ER
+            message = f"Could not stage the inputs from object storage: {error}"
+            await record_failure(plan, message)
+            return Failed(message=message)
         return await _run(plan)
     finally:
-        if staged:
-            await unstage_inputs(plan, staged)
+        await unstage_inputs(plan, staged)
 
 
 async def _run(plan: Any) -> Any:

@@ -3,8 +3,8 @@
 The manager records what is not recorded yet, then copies each FileStorage to every connector
 whose ``copy`` rule's delay has passed since it was recorded. The cleanup deletes a copy when
 its connector's ``delete`` rule allows it (the delay since the copy's last update has passed)
-and at least ``min_other_copies`` other complete, hash-checked copies exist; it never deletes
-the last copy. Copies of deleted Data objects go, all of them.
+and at least ``min_other_copies`` other complete, hash-checked copies exist, and nobody reads it
+(an open access log: a running program's input, a copy being made); it never deletes the last copy. Copies of deleted Data objects go, all of them.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from resolwe_prefect.storage import config
+from resolwe_prefect.storage.access import in_use
 from resolwe_prefect.storage.connectors import ConnectorError
 from resolwe_prefect.storage.models import FileStorage, StorageLocation
 from resolwe_prefect.storage.record import record_unrecorded
@@ -79,13 +80,13 @@ def run_cleanup() -> PassReport:
         copies=Count("storage_locations", filter=done)
     )
     for storage in storages.filter(data__isnull=True):
-        for location in list(storage.storage_locations.all()):
+        for location in list(storage.storage_locations.exclude(in_use())):
             _delete(location, None, report)
         if not storage.storage_locations.exists():
             storage.delete()
     for storage in storages.filter(data__isnull=False, copies__gt=1):
         slug, process_type = _identity(storage)
-        for location in list(storage.storage_locations.filter(status=StorageLocation.STATUS_DONE)):
+        for location in list(storage.storage_locations.filter(status=StorageLocation.STATUS_DONE).exclude(in_use())):
             rule = config.rule(location.connector_name, "delete", slug, process_type)
             if rule is None or location.last_update > now - timedelta(days=rule.delay_days):
                 continue

@@ -78,3 +78,24 @@ class ReferencedPath(models.Model):
 
     def __str__(self) -> str:
         return f"ReferencedPath({self.path})"
+
+
+class AccessLog(models.Model):
+    """A reading of a copy in progress, as Resolwe's: while ``finished`` is unset the copy is not deleted.
+
+    A flow run opens one on the local copy of each of its inputs and closes it when its Data
+    object is done with them; the manager opens one on the source of every copy it makes.
+    """
+
+    storage_location = models.ForeignKey(StorageLocation, on_delete=models.CASCADE, related_name="access_logs")
+    started = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=120)
+    #: The Data object that reads (``None``: the storage manager); its deletion takes its logs along.
+    cause = models.ForeignKey("data.Data", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"AccessLog(location={self.storage_location_id}, reason={self.reason!r})"

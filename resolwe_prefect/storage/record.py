@@ -19,6 +19,7 @@ from resolwe_prefect.data import layout
 from resolwe_prefect.data.models import Data, DataStatus
 from resolwe_prefect.runtime import safepath
 from resolwe_prefect.storage import config
+from resolwe_prefect.storage.access import close_logs
 from resolwe_prefect.storage.hashing import CHUNK_SIZE, compute_hashes
 from resolwe_prefect.storage.models import FileStorage, ReferencedPath, StorageLocation
 
@@ -98,6 +99,7 @@ def record_unrecorded(limit: int | None = None) -> int:
 
 
 def _on_finished(sender: Any, *, data_id: int, **kwargs: Any) -> None:
+    close_logs(data_id)  # however its flow run ended, a finished object reads no inputs any more
     try:
         record_data(data_id)
     except Exception:  # noqa: BLE001 - the storage manager records it on its next pass

@@ -20,6 +20,7 @@ from django.db import transaction
 from resolwe_prefect.data import layout
 from resolwe_prefect.data.models import ACTIVE_STATUSES, Data, DataDependency
 from resolwe_prefect.storage import config
+from resolwe_prefect.storage.access import close_logs, reading
 from resolwe_prefect.storage.connectors import ConnectorError
 from resolwe_prefect.storage.hashing import compute_hashes
 from resolwe_prefect.storage.models import FileStorage, ReferencedPath, StorageLocation
@@ -89,7 +90,7 @@ def _download(source: StorageLocation, files: list[ReferencedPath], root: Path) 
         directory.chmod(0o755)
 
 
-def fetch(data_ids: list[int]) -> list[int]:
+def fetch(data_ids: list[int], reader_id: int | None = None) -> list[int]:
     """Download the files of every input from object storage into this workspace; the ids fetched."""
     fetched: list[int] = []
     local_name = config.local_connector_name()
@@ -106,13 +107,15 @@ def fetch(data_ids: list[int]) -> list[int]:
             root = layout.data_dir(data_id)
             if _present(root, files):
                 continue
-            _download(source, files, root)
+            with reading(source, f"Input of Data {reader_id}" if reader_id else "Fetch", reader_id):
+                _download(source, files, root)
             fetched.append(data_id)
     return fetched
 
 
 def release(data_ids: list[int], reader_id: int) -> list[int]:
     """Remove the fetched inputs that no other unfinished reader needs; the ids removed."""
+    close_logs(reader_id)
     removed: list[int] = []
     local = config.local_connector()
     for data_id in data_ids:

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from resolwe_prefect.data.models import ACTIVE_STATUSES, DataDependency
 from resolwe_prefect.storage import config
+from resolwe_prefect.storage.access import close_logs, open_log
 from resolwe_prefect.storage.models import FileStorage, StorageLocation
 from resolwe_prefect.storage.transfer import copy_storage, delete_location
 
@@ -38,30 +39,37 @@ def _readable(location: StorageLocation) -> None:
             parent.chmod(0o755)
 
 
-def stage_inputs(data_ids: list[int]) -> list[int]:
+def stage_inputs(data_ids: list[int], reader_id: int | None = None) -> list[int]:
     """Download every input kept only in object storage; the ids of those staged.
 
-    On a scratch workspace (``config.local_is_scratch``) every input is fetched, unrecorded.
+    The local copy of every input is then read by ``reader_id`` (an access log), so the cleanup
+    leaves it until :func:`unstage`. On a scratch workspace (``config.local_is_scratch``) every
+    input is fetched, unrecorded.
     """
     if config.local_is_scratch():
         from resolwe_prefect.storage import scratch
 
-        return scratch.fetch(data_ids)
+        return scratch.fetch(data_ids, reader_id)
     staged: list[int] = []
     for data_id in data_ids:
         with transaction.atomic():
             # One stager per input at a time: a second flow run waits, then finds the local copy.
             storage = FileStorage.objects.select_for_update().filter(data_id=data_id).first()
-            if storage is None or _local(storage) is not None:
+            if storage is None:
                 continue
-            location = copy_storage(storage, config.local_connector_name())
-            _readable(location)
-            staged.append(data_id)
+            location = _local(storage)
+            if location is None:
+                location = copy_storage(storage, config.local_connector_name())
+                _readable(location)
+                staged.append(data_id)
+            if reader_id is not None:
+                open_log(location, f"Input of Data {reader_id}", reader_id)
     return staged
 
 
 def unstage(data_ids: list[int], reader_id: int) -> list[int]:
-    """Remove the local copies staged for ``reader_id`` that no other unfinished reader needs."""
+    """Close the readings of ``reader_id``; remove the copies staged for it that no other unfinished reader needs."""
+    close_logs(reader_id)
     if config.local_is_scratch():
         from resolwe_prefect.storage import scratch
 
@@ -76,7 +84,9 @@ def unstage(data_ids: list[int], reader_id: int) -> list[int]:
         if location is None:
             continue
         elsewhere = storage.storage_locations.filter(status=StorageLocation.STATUS_DONE).exclude(pk=location.pk)
-        if elsewhere.exists():  # never the last copy
+        if (
+            elsewhere.exists() and not location.access_logs.filter(finished__isnull=True).exists()
+        ):  # never the last copy
             delete_location(location)
             removed.append(data_id)
     return removed

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from resolwe_prefect.storage import config
+from resolwe_prefect.storage.access import reading
 from resolwe_prefect.storage.connectors import ConnectorError, StorageConnector
 from resolwe_prefect.storage.models import FileStorage, ReferencedPath, StorageLocation
 
@@ -93,12 +94,13 @@ def copy_storage(storage: FileStorage, destination_name: str, source: StorageLoc
     pushed: list[str] = []
     files = list(storage.files.all())
     try:
-        for referenced in files:
-            key = location.key(referenced.path)
-            with tempfile.TemporaryDirectory(prefix="resolwe-storage-") as scratch:
-                destination.push(_fetch(source_connector, source.key(referenced.path), Path(scratch)), key)
-            pushed.append(key)
-            _check(destination, key, referenced)
+        with reading(source, f"Copy to {destination_name}"):
+            for referenced in files:
+                key = location.key(referenced.path)
+                with tempfile.TemporaryDirectory(prefix="resolwe-storage-") as scratch:
+                    destination.push(_fetch(source_connector, source.key(referenced.path), Path(scratch)), key)
+                pushed.append(key)
+                _check(destination, key, referenced)
     except (ConnectorError, TransferError, OSError, ValueError) as error:  # ValueError: a key no store takes
         logger.warning("Copying %s to %s failed: %s", storage, destination_name, error)
         _forget(destination, location, pushed)

@@ -192,3 +192,34 @@ def test_a_file_name_no_store_takes_fails_only_its_own_copy(remote, finished, co
     assert report.copied == [(finished.pk, name)]
     assert len(report.failed) == 1 and f"Data {odd.pk}" in report.failed[0]
     assert _locations(odd) == {"local": "OK"}
+
+
+def test_an_input_being_read_is_not_deleted_until_its_reader_is_done(remote, finished, contributor, settings):
+    """Resolwe's access logs: the cleanup leaves a copy that a running program reads."""
+    from resolwe_prefect.data.transitions import data_finished
+    from resolwe_prefect.storage.models import AccessLog
+
+    name, _server, _bucket = remote
+    run_manager()
+    reader = Data.objects.create(name="reader", contributor=contributor, process=finished.process,
+                                 status=DataStatus.PROCESSING)  # fmt: skip
+    assert staging.stage_inputs([finished.pk], reader_id=reader.pk) == [], "already local"
+    (log,) = AccessLog.objects.filter(cause=reader)
+    assert log.finished is None and log.storage_location.connector_name == "local"
+    assert run_cleanup().deleted == [], "the reader's input stays"
+    assert (settings.FLOW_EXECUTOR["DATA_DIR"] / str(finished.pk) / "reads.fq").exists()
+
+    data_finished.send(sender=Data, data_id=reader.pk)  # however the reader's flow run ended
+    assert AccessLog.objects.get(pk=log.pk).finished is not None
+    assert run_cleanup().deleted == [(finished.pk, "local")]
+    assert _locations(finished) == {name: "OK"}
+
+
+def test_the_manager_reads_the_source_of_a_copy_under_a_log(remote, finished):
+    from resolwe_prefect.storage.models import AccessLog
+
+    name, _server, _bucket = remote
+    run_manager()
+    (log,) = AccessLog.objects.all()
+    assert log.reason == f"Copy to {name}" and log.cause is None and log.finished is not None
+    assert log.storage_location.connector_name == "local"

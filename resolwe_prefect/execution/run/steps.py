@@ -87,7 +87,7 @@ async def stage_inputs(plan: RunPlan) -> list[int]:
     from resolwe_prefect.data.dependencies import input_data_ids
     from resolwe_prefect.storage import staging
 
-    staged = await db(staging.stage_inputs)(input_data_ids(plan.process.input_schema, plan.input))
+    staged = await db(staging.stage_inputs)(input_data_ids(plan.process.input_schema, plan.input), plan.data_id)
     if staged:
         get_run_logger().info("Staged the files of Data %s from object storage.", ", ".join(map(str, staged)))
     return staged
@@ -95,7 +95,7 @@ async def stage_inputs(plan: RunPlan) -> list[int]:
 
 @task(name="unstage-inputs", cache_policy=NO_CACHE, retries=0)
 async def unstage_inputs(plan: RunPlan, staged: list[int]) -> list[int]:
-    """Remove the local copies staged for this run that no other unfinished reader needs."""
+    """Release this run's inputs; remove the local copies staged for it that no other unfinished reader needs."""
     from resolwe_prefect.storage import staging
 
     return await db(staging.unstage)(staged, plan.data_id)
