@@ -15,8 +15,8 @@ from rest_framework.request import Request
 
 from resolwe_prefect.storage import config
 from resolwe_prefect.storage.connectors import ConnectorError
-from resolwe_prefect.storage.models import FileStorage, StorageLocation
-from resolwe_prefect.storage.transfer import best_location
+from resolwe_prefect.storage.models import StorageLocation
+from resolwe_prefect.storage.transfer import remote_location
 
 
 def _listing(location: StorageLocation, prefix: str) -> list[dict[str, object]] | None:
@@ -33,18 +33,16 @@ def _listing(location: StorageLocation, prefix: str) -> list[dict[str, object]] 
     return [entries[name] for name in sorted(entries)] if entries or not prefix else None
 
 
+def _relative(path: str) -> str:
+    return "/".join(part for part in path.split("/") if part not in ("", "."))
+
+
 def remote_response(request: Request, data_id: int, path: str) -> HttpResponse | None:
     """The file or listing ``path`` of Data ``data_id`` from its best remote copy; ``None`` if it has none."""
-    storage = FileStorage.objects.filter(data_id=data_id).first()
-    if storage is None:
-        return None
-    local = config.local_connector_name()
-    if storage.storage_locations.filter(connector_name=local, status=StorageLocation.STATUS_DONE).exists():
-        return None  # the local copy is authoritative; what it lacks does not exist
-    location = best_location(storage)
+    location = remote_location(data_id)
     if location is None:
         return None
-    relative = "/".join(part for part in path.split("/") if part not in ("", "."))
+    relative = _relative(path)
     if location.files.filter(path=relative).exists():
         connector = config.connector(location.connector_name)
         key = location.key(relative)
@@ -62,14 +60,8 @@ def remote_response(request: Request, data_id: int, path: str) -> HttpResponse |
 
 def remote_file_exists(data_id: int, path: str) -> bool:
     """Whether Data ``data_id``'s only copies are remote and one of them has the file ``path``."""
-    storage = FileStorage.objects.filter(data_id=data_id).first()
-    if storage is None:
-        return False
-    location = best_location(storage)
-    if location is None or location.connector_name == config.local_connector_name():
-        return False
-    relative = "/".join(part for part in path.split("/") if part not in ("", "."))
-    return location.files.filter(path=relative).exists()
+    location = remote_location(data_id)
+    return location is not None and location.files.filter(path=_relative(path)).exists()
 
 
 def connect() -> None:

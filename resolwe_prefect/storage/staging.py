@@ -15,13 +15,7 @@ from resolwe_prefect.data.models import ACTIVE_STATUSES, DataDependency
 from resolwe_prefect.storage import config
 from resolwe_prefect.storage.access import close_logs, open_log
 from resolwe_prefect.storage.models import FileStorage, StorageLocation
-from resolwe_prefect.storage.transfer import copy_storage, delete_location
-
-
-def _local(storage: FileStorage) -> StorageLocation | None:
-    return storage.storage_locations.filter(
-        connector_name=config.local_connector_name(), status=StorageLocation.STATUS_DONE
-    ).first()
+from resolwe_prefect.storage.transfer import copy_storage, delete_location, local_location
 
 
 def _readable(location: StorageLocation) -> None:
@@ -57,7 +51,7 @@ def stage_inputs(data_ids: list[int], reader_id: int | None = None) -> list[int]
             storage = FileStorage.objects.select_for_update().filter(data_id=data_id).first()
             if storage is None:
                 continue
-            location = _local(storage)
+            location = local_location(storage)
             if location is None:
                 location = copy_storage(storage, config.local_connector_name())
                 _readable(location)
@@ -80,7 +74,7 @@ def unstage(data_ids: list[int], reader_id: int) -> list[int]:
         if readers.exclude(child_id=reader_id).exists():
             continue
         storage = FileStorage.objects.filter(data_id=data_id).first()
-        location = _local(storage) if storage is not None else None
+        location = local_location(storage) if storage is not None else None
         if location is None:
             continue
         elsewhere = storage.storage_locations.filter(status=StorageLocation.STATUS_DONE).exclude(pk=location.pk)

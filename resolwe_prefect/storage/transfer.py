@@ -39,6 +39,21 @@ def best_location(storage: FileStorage, exclude: str | None = None) -> StorageLo
     return min(locations, key=lambda location: config.priority(location.connector_name), default=None)
 
 
+def local_location(storage: FileStorage) -> StorageLocation | None:
+    """The complete copy on this host's disk, if there is one."""
+    return storage.storage_locations.filter(
+        connector_name=config.local_connector_name(), status=StorageLocation.STATUS_DONE
+    ).first()
+
+
+def remote_location(data_id: int) -> StorageLocation | None:
+    """The best copy of Data ``data_id``'s files when none is on the local disk (which is otherwise authoritative)."""
+    storage = FileStorage.objects.filter(data_id=data_id).first()
+    if storage is None or local_location(storage) is not None:
+        return None
+    return best_location(storage)
+
+
 def _check(connector: StorageConnector, key: str, expected: ReferencedPath) -> None:
     reported = connector.get_hashes(key)
     compared = [name for name in HASH_FIELDS if reported.get(name) and getattr(expected, name)]
