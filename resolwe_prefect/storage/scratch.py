@@ -130,3 +130,26 @@ def release(data_ids: list[int], reader_id: int) -> list[int]:
             continue
         removed.append(data_id)
     return removed
+
+
+def export_upload(path: Path, owner_id: int, name: str) -> str | None:
+    """On a scratch workspace, put a file for a child's flow run in the direct-upload bucket; its ``s3://`` URL.
+
+    ``None`` where there is no scratch workspace or no direct-upload connector (the file then goes
+    to the local upload directory, which only flow runs on this host can read).
+    """
+    from resolwe_prefect.storage.connectors.s3 import AwsS3Connector
+    from resolwe_prefect.storage.direct_uploads import upload_connector
+
+    if not config.local_is_scratch():
+        return None
+    connector = upload_connector()
+    if not isinstance(connector, AwsS3Connector):
+        logger.warning("A scratch workspace without FLOW_STORAGE uploads: %s stays on this host.", name)
+        return None
+    key = f"{owner_id}/{name}"
+    try:
+        connector.push(path, key)
+    except ConnectorError as error:
+        raise OSError(f"Could not keep the exported file {name} in object storage: {error}") from error
+    return f"s3://{connector.bucket}/{key}"

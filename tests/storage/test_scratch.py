@@ -153,3 +153,30 @@ def test_the_publish_connector_is_the_object_store_of_the_lowest_priority_number
         },
     }
     assert config.publish_connector_name() == name
+
+
+def test_files_exported_to_a_child_go_to_the_upload_bucket_under_the_owners_prefix(s3_server, settings, tmp_path):
+    """A child's flow run may run on another host: its exported input is an upload in the bucket."""
+    from resolwe_prefect.execution.run.children import export_to_uploads
+    from resolwe_prefect.storage.direct_uploads import fetch_upload
+    from tests.storage.conftest import S3_CLASS
+
+    bucket = s3_server.create_bucket()
+    settings.STORAGE_CONNECTORS = {"S3": {"connector": S3_CLASS, "config": s3_server.connector_config(bucket)}}
+    settings.FLOW_STORAGE = {"upload": {"connectors": ["S3"]}}
+    settings.STORAGE_LOCAL_SCRATCH = True
+    data_dir, runtime_dir = tmp_path / "data" / "5", tmp_path / "runtime" / "5"
+    data_dir.mkdir(parents=True)
+    runtime_dir.mkdir(parents=True)
+    (data_dir / "part.fq").write_bytes(CONTENT)
+
+    handles = export_to_uploads(5, data_dir, runtime_dir, ["part.fq", "missing.fq"], owner_id=12)
+    assert list(handles) == ["part.fq"]
+    assert handles["part.fq"].startswith(f"s3://{bucket}/12/export-5-")
+    assert fetch_upload(handles["part.fq"], 12, tmp_path).read_bytes() == CONTENT
+    with pytest.raises(FileNotFoundError):
+        fetch_upload(handles["part.fq"], 13, tmp_path / "other")
+
+    settings.STORAGE_LOCAL_SCRATCH = False
+    (local,) = export_to_uploads(5, data_dir, runtime_dir, ["part.fq"], owner_id=12).values()
+    assert local.startswith("export-5-"), "with a shared volume exports stay in the upload directory"

@@ -89,19 +89,32 @@ def stage_exported_files(plan: RunPlan, report) -> dict[str, str]:
     A spawned child then receives them as ``{"file": name, "file_temp": handle}``,
     exactly like a file a user uploaded.
     """
-    return export_to_uploads(plan.data_id, Path(plan.data_dir), Path(plan.runtime_dir), list(report.exports))
+    return export_to_uploads(
+        plan.data_id, Path(plan.data_dir), Path(plan.runtime_dir), list(report.exports), plan.contributor_id
+    )
 
 
-def export_to_uploads(data_id: int, data_dir: Path, runtime_dir: Path, names: list[str]) -> dict[str, str]:
+def export_to_uploads(
+    data_id: int, data_dir: Path, runtime_dir: Path, names: list[str], owner_id: int
+) -> dict[str, str]:
     """Copy the named files of a Data directory into upload storage; ``{name: upload handle}``.
 
     Only regular files inside ``data_dir`` are exported (``runtime.collect.stage_exports``);
-    any other name is left out, so a child given it fails as unexported.
+    any other name is left out, so a child given it fails as unexported. On a scratch workspace
+    the upload storage is the direct-upload bucket (under ``owner_id``'s prefix, as a client's
+    upload), since the child's flow run may run on another host.
     """
+    from resolwe_prefect.storage.scratch import export_upload
+
     staging = runtime_dir / "exports"
     handles: dict[str, str] = {}
     for name, staged in stage_exports(ProcessReport(exports=names), data_dir, staging).items():
         handle = f"export-{data_id}-{uuid.uuid4().hex}"
+        remote = export_upload(Path(staged), owner_id, handle)
+        if remote is not None:
+            Path(staged).unlink()
+            handles[name] = remote
+            continue
         shutil.move(staged, upload_path(handle))
         handles[name] = handle
     return handles
@@ -157,9 +170,11 @@ def spawn_now(data_id: int, request: dict[str, Any], exports: list[str]) -> int:
     ``exports`` are the files of the Data directory the request names; they are copied into
     upload storage first. Raises :class:`ChildError` with the message the program reads.
     """
-    exported = export_to_uploads(data_id, layout.data_dir(data_id), layout.runtime_dir(data_id), exports)
+    creator = Data.objects.get(pk=data_id)
+    exported = export_to_uploads(
+        data_id, layout.data_dir(data_id), layout.runtime_dir(data_id), exports, creator.contributor_id
+    )
     with transaction.atomic():
-        creator = Data.objects.get(pk=data_id)
         try:
             return _spawn(creator, request, exported).pk
         except ChildError as error:
