@@ -223,3 +223,59 @@ def test_the_manager_reads_the_source_of_a_copy_under_a_log(remote, finished):
     (log,) = AccessLog.objects.all()
     assert log.reason == f"Copy to {name}" and log.cause is None and log.finished is not None
     assert log.storage_location.connector_name == "local"
+
+
+def test_a_bucket_that_goes_down_mid_copy_loses_nothing_and_the_next_pass_copies(
+    contributor, settings, tmp_path, monkeypatch
+):
+    """A real outage: the S3 server stops after the first file of a copy is in, and comes back later."""
+    from moto.server import ThreadedMotoServer
+
+    from resolwe_prefect.storage.connectors.s3 import AwsS3Connector
+    from tests.storage.conftest import LOCAL_CLASS, S3_CLASS
+    from tests.storage.servers import start_s3
+
+    server, handle = start_s3(tmp_path)
+    port = int(handle.endpoint_url.rsplit(":", 1)[1])
+    bucket = handle.create_bucket()
+    data_dir = tmp_path / "data"
+    settings.FLOW_EXECUTOR = {**settings.FLOW_EXECUTOR, "DATA_DIR": data_dir}
+    settings.STORAGE_CONNECTORS = {
+        "local": {"connector": LOCAL_CLASS, "config": {"priority": 0, "path": str(data_dir)}},
+        "S3": {"connector": S3_CLASS, "config": {**handle.connector_config(bucket), "copy": {"delay": 0}}},
+    }
+    process = make_process(contributor, "outage-proc")
+    data = Data.objects.create(name="outage", contributor=contributor, process=process, status=DataStatus.DONE,
+                               finished=timezone.now())  # fmt: skip
+    (data_dir / str(data.pk) / "sub").mkdir(parents=True)
+    (data_dir / str(data.pk) / "a.fq").write_bytes(CONTENT)
+    (data_dir / str(data.pk) / "sub" / "b.fq").write_bytes(CONTENT * 2)
+    record_data(data.pk)
+
+    real_push = AwsS3Connector.push
+    pushed: list[str] = []
+
+    def push_then_go_down(self, source, key):
+        real_push(self, source, key)
+        pushed.append(key)
+        server.stop()  # the store is gone before the next file
+
+    monkeypatch.setattr(AwsS3Connector, "push", push_then_go_down)
+    try:
+        report = run_manager()
+        assert report.copied == [] and len(report.failed) == 1, report.lines()
+        assert pushed == [f"storage-{FileStorage.objects.get(data=data).pk}/a.fq"]
+        assert _locations(data) == {"local": "OK"}, "no copy is recorded that is not complete"
+        assert run_cleanup().deleted == []
+        assert (data_dir / str(data.pk) / "sub" / "b.fq").read_bytes() == CONTENT * 2
+
+        monkeypatch.setattr(AwsS3Connector, "push", real_push)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()  # back, on the same endpoint
+        report = run_manager()
+        assert report.copied == [(data.pk, "S3")] and not report.failed
+        assert _locations(data) == {"local": "OK", "S3": "OK"}
+        keys = sorted(item["Key"] for item in handle.client().list_objects_v2(Bucket=bucket)["Contents"])
+        assert [key.split("/", 1)[1] for key in keys] == ["a.fq", "sub/b.fq"]
+    finally:
+        server.stop()
