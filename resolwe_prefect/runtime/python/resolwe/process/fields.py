@@ -629,49 +629,54 @@ def _check_refs(key: str, refs: list[str]) -> None:
         raise ValidationError("Output '{}' set to missing references: '{}'.".format(key, ", ".join(missing)))
 
 
-class FileField(Field):
-    """File field."""
+class _PathField(Field):
+    """What file and directory fields share: a descriptor given as a path or a dict, saved with its refs."""
 
-    field_type = "basic:file"
+    element = "file"  # the key of the path in the stored value
+    kind = "file"  # the word in Resolwe's messages
+    record = "save-file"
+    descriptor: type = FileDescriptor
+
+    def _exists(self, path: str) -> bool:
+        return os.path.isfile(path)
+
+    def _describe(self, path: Any, **details: Any) -> Any:
+        return self.descriptor(path, **details)
+
+    def _details(self, value: dict[str, Any]) -> dict[str, Any]:
+        """The descriptor's details beyond the path, from a stored value."""
+        refs = value.get("refs")
+        if refs is not None and not isinstance(refs, list):
+            raise ValidationError("field's refs element must be a list of strings")
+        return {"size": value.get("size"), "total_size": value.get("total_size"), "refs": refs}
 
     def to_python(self, value: Any) -> Any:
-        if isinstance(value, FileDescriptor):
+        if isinstance(value, self.descriptor):
             return value
         if isinstance(value, (str, os.PathLike)):
-            return FileDescriptor(value, file_field=self)
+            return self._describe(value)
         if isinstance(value, dict):
-            if "file" not in value:
-                raise ValidationError("dictionary must contain a 'file' element")
-            if not isinstance(value["file"], str):
-                raise ValidationError("field's file element must be a string")
-            refs = value.get("refs")
-            if refs is not None and not isinstance(refs, list):
-                raise ValidationError("field's refs element must be a list of strings")
-            return FileDescriptor(
-                value["file"],
-                size=value.get("size"),
-                total_size=value.get("total_size"),
-                is_remote=value.get("is_remote", False),
-                file_temp=value.get("file_temp"),
-                refs=refs,
-                file_field=self,
-            )
+            if self.element not in value:
+                raise ValidationError(f"dictionary must contain a '{self.element}' element")
+            if not isinstance(value[self.element], str):
+                raise ValidationError(f"field's {self.element} element must be a string")
+            return self._describe(value[self.element], **self._details(value))
         if value is not None:
-            raise ValidationError("field must be a FileDescriptor, string or a dict")
+            raise ValidationError(f"field must be a {self.descriptor.__name__}, string or a dict")
         return None
 
     def to_output(self, value: Any) -> Any:
         if value is None:
             return None
-        data: dict[str, Any] = {"file": value.path}
+        data: dict[str, Any] = {self.element: value.path}
         if value.refs:
             data["refs"] = list(value.refs)
         return data
 
-    def check(self, key: str, value: FileDescriptor) -> None:
-        """Resolwe's checks when a file output is set (the same text as ``re-save-file``)."""
-        if not os.path.isfile(value.path):
-            raise ValidationError(f"Output '{key}' set to a missing file: '{value.path}'.")
+    def check(self, key: str, value: Any) -> None:
+        """Resolwe's checks when the output is set (the text of ``re-save-file`` / ``re-save-dir``)."""
+        if not self._exists(value.path):
+            raise ValidationError(f"Output '{key}' set to a missing {self.kind}: '{value.path}'.")
         _check_refs(key, value.refs)
 
     def save(self, key: str, value: Any) -> None:
@@ -679,7 +684,23 @@ class FileField(Field):
             records.write_record("save", key, "null")
             return
         self.check(key, value)
-        records.write_record("save-file", key, value.path, *value.refs)
+        records.write_record(self.record, key, value.path, *value.refs)
+
+
+class FileField(_PathField):
+    """File field."""
+
+    field_type = "basic:file"
+
+    def _describe(self, path: Any, **details: Any) -> Any:
+        return FileDescriptor(path, file_field=self, **details)
+
+    def _details(self, value: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **super()._details(value),
+            "is_remote": value.get("is_remote", False),
+            "file_temp": value.get("file_temp"),
+        }
 
 
 class FileHtmlField(FileField):
@@ -688,49 +709,17 @@ class FileHtmlField(FileField):
     field_type = "basic:file:html"
 
 
-class DirField(Field):
+class DirField(_PathField):
     """Directory field."""
 
     field_type = "basic:dir"
+    element = "dir"
+    kind = "directory"
+    record = "save-dir"
+    descriptor = DirDescriptor
 
-    def to_python(self, value: Any) -> Any:
-        if isinstance(value, DirDescriptor):
-            return value
-        if isinstance(value, (str, os.PathLike)):
-            return DirDescriptor(value)
-        if isinstance(value, dict):
-            if "dir" not in value:
-                raise ValidationError("dictionary must contain a 'dir' element")
-            if not isinstance(value["dir"], str):
-                raise ValidationError("field's dir element must be a string")
-            refs = value.get("refs")
-            if refs is not None and not isinstance(refs, list):
-                raise ValidationError("field's refs element must be a list of strings")
-            return DirDescriptor(value["dir"], size=value.get("size"), total_size=value.get("total_size"), refs=refs)
-        if value is not None:
-            raise ValidationError("field must be a DirDescriptor, string or a dict")
-        return None
-
-    def to_output(self, value: Any) -> Any:
-        if value is None:
-            return None
-        data: dict[str, Any] = {"dir": value.path}
-        if value.refs:
-            data["refs"] = list(value.refs)
-        return data
-
-    def check(self, key: str, value: DirDescriptor) -> None:
-        """Resolwe's checks when a directory output is set (the text of ``re-save-dir``)."""
-        if not os.path.isdir(value.path):
-            raise ValidationError(f"Output '{key}' set to a missing directory: '{value.path}'.")
-        _check_refs(key, value.refs)
-
-    def save(self, key: str, value: Any) -> None:
-        if value is None:
-            records.write_record("save", key, "null")
-            return
-        self.check(key, value)
-        records.write_record("save-dir", key, value.path, *value.refs)
+    def _exists(self, path: str) -> bool:
+        return os.path.isdir(path)
 
 
 class JsonField(Field):
