@@ -17,8 +17,7 @@ from django.core.management import CommandError, call_command
 from resolwe_prefect.execution.backends import ProgramJob, get_backend
 from resolwe_prefect.execution.backends.tools import TOOLS_MOUNT, tools_dirs, tools_mounts
 
-from .test_kubernetes import make_job, mounts, validate
-from .test_kubernetes import volume as volume  # noqa: F401 (fixture)
+from .kubernetes_manifests import make_job, mounts, validate
 
 
 def _tools(root: Path, name: str, tool: str, text: str) -> Path:
@@ -106,7 +105,7 @@ def test_a_docker_program_calls_tools_by_name(tools, settings):
     ]
 
 
-def test_a_pod_gets_the_tools_root_from_the_shared_volume(volume, settings):  # noqa: F811
+def test_a_pod_gets_the_tools_root_from_the_shared_volume(volume, settings):
     root = volume / "tools"
     _tools(root, "00-bio", "fastqc.sh", "fastqc")
     settings.FLOW_TOOLS_ROOT = str(root)
