@@ -11,6 +11,7 @@ Data is copied into the copies (``connect``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -42,6 +43,11 @@ def _rewire(values: Any, schema: Schema, mapping: dict[int, int], prefixes: tupl
         return value
 
     return map_fields(values, schema, rewired)
+
+
+#: ``(original id, copy id)`` callables that give a copy the files its original keeps other than on the
+#: local disk (the storage app's object storage); they raise :class:`DuplicateError` when they cannot.
+FILES_ELSEWHERE_COPIERS: list[Callable[[int, int], None]] = []
 
 
 def _copy_storages(pairs: list[tuple[Data, Data]], user) -> None:
@@ -89,7 +95,9 @@ def _copy_data(
                 collection = entity.collection  # an entity's Data live in the entity's collection
             new = fresh_copy(old, user, now, collection=collection, entity=entity, flow_run_id=None)
             pairs.append((old, new))
-            copy_data_dir(old.pk, new.pk)
+            if not copy_data_dir(old.pk, new.pk):
+                for copy_elsewhere in FILES_ELSEWHERE_COPIERS:
+                    copy_elsewhere(old.pk, new.pk)
         mapping = {old.pk: new.pk for old, new in pairs}
         for old, new in pairs:
             new.input = _rewire(old.input, old.process.input_schema, mapping, ("data:", "list:data:"))

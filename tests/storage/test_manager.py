@@ -279,3 +279,39 @@ def test_a_bucket_that_goes_down_mid_copy_loses_nothing_and_the_next_pass_copies
         assert [key.split("/", 1)[1] for key in keys] == ["a.fq", "sub/b.fq"]
     finally:
         server.stop()
+
+
+def test_a_duplicate_of_data_kept_only_in_object_storage_gets_its_own_copy_there(
+    remote, finished, contributor, user_client, settings
+):
+    from django.db import transaction
+
+    from resolwe_prefect.data.duplication import duplicate_data
+    from resolwe_prefect.entities.duplication import DuplicateError
+
+    name, server, _bucket = remote
+    run_manager()
+    run_cleanup()
+    assert _locations(finished) == {name: "OK"}
+
+    (copy_id,) = duplicate_data([finished.pk], contributor.pk)
+    duplicate = Data.objects.get(pk=copy_id)
+    assert _locations(duplicate) == {name: "OK"}
+    original_storage, copy_storage = FileStorage.objects.get(data=finished), FileStorage.objects.get(data=duplicate)
+    assert original_storage != copy_storage
+    assert sorted(copy_storage.files.values_list("path", "md5")) == sorted(
+        original_storage.files.values_list("path", "md5")
+    )
+    response = user_client.get(f"/data/{copy_id}/reads.fq")
+    if response.status_code == 302:
+        assert requests.get(response["Location"], timeout=30).content == CONTENT
+    else:
+        assert response.status_code == 200 and b"".join(response.streaming_content) == CONTENT
+
+    reachable = settings.STORAGE_CONNECTORS[name]
+    settings.STORAGE_CONNECTORS = {**settings.STORAGE_CONNECTORS,
+                                   name: {**reachable, "config": {**server.unreachable_config(), "priority": 10}}}  # fmt: skip
+    count = Data.objects.count()
+    with pytest.raises(DuplicateError, match=f"Could not copy the files of Data {finished.pk}"), transaction.atomic():
+        duplicate_data([finished.pk], contributor.pk)
+    assert Data.objects.count() == count, "no copy without its files"
