@@ -19,7 +19,7 @@ from django.utils import timezone
 from resolwe_prefect.storage import config
 from resolwe_prefect.storage.access import in_use
 from resolwe_prefect.storage.connectors import ConnectorError
-from resolwe_prefect.storage.models import FileStorage, StorageLocation
+from resolwe_prefect.storage.models import AccessLog, FileStorage, StorageLocation
 from resolwe_prefect.storage.record import record_unrecorded
 from resolwe_prefect.storage.transfer import TransferError, copy_storage, delete_location
 
@@ -71,10 +71,15 @@ def run_manager() -> PassReport:
     return report
 
 
+#: How long a finished reading stays in the access logs (for whoever asks what read a copy).
+ACCESS_LOG_DAYS = 30
+
+
 def run_cleanup() -> PassReport:
     """Delete copies by the ``delete`` rules, and every copy of deleted Data objects."""
     report = PassReport()
     now = timezone.now()
+    AccessLog.objects.filter(finished__lt=now - timedelta(days=ACCESS_LOG_DAYS)).delete()
     done = Q(storage_locations__status=StorageLocation.STATUS_DONE)
     storages = FileStorage.objects.select_related("data", "data__process").annotate(
         copies=Count("storage_locations", filter=done)

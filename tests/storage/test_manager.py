@@ -315,3 +315,20 @@ def test_a_duplicate_of_data_kept_only_in_object_storage_gets_its_own_copy_there
     with pytest.raises(DuplicateError, match=f"Could not copy the files of Data {finished.pk}"), transaction.atomic():
         duplicate_data([finished.pk], contributor.pk)
     assert Data.objects.count() == count, "no copy without its files"
+
+
+def test_the_cleanup_forgets_readings_that_ended_long_ago(remote, finished):
+    from datetime import timedelta
+
+    from resolwe_prefect.storage.manager import ACCESS_LOG_DAYS
+    from resolwe_prefect.storage.models import AccessLog
+
+    location = StorageLocation.objects.get(file_storage__data=finished)
+    old = AccessLog.objects.create(
+        storage_location=location, reason="old", finished=timezone.now() - timedelta(days=ACCESS_LOG_DAYS + 1)
+    )
+    recent = AccessLog.objects.create(storage_location=location, reason="recent", finished=timezone.now())
+    still_open = AccessLog.objects.create(storage_location=location, reason="open")
+    run_cleanup()
+    assert set(AccessLog.objects.values_list("pk", flat=True)) == {recent.pk, still_open.pk}
+    assert not AccessLog.objects.filter(pk=old.pk).exists()
