@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
+from typing import Any
 
 import kubernetes_validate
 import pytest
@@ -56,3 +58,24 @@ def mounts(manifest: dict) -> dict[str, dict]:
 
 def volumes(manifest: dict) -> dict[str, dict]:
     return {v["name"]: v for v in pod_spec(manifest)["volumes"]}
+
+
+def render_flow_run_job(template: dict, values: dict, flow_run: Any) -> dict:
+    """The flow-run Job the Prefect worker makes of a pool's base job template, validated strictly."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect_kubernetes.worker import KubernetesWorkerJobConfiguration
+
+    async def render() -> dict:
+        configuration = await KubernetesWorkerJobConfiguration.from_template_and_values(template, values, client=None)
+        configuration.prepare_for_flow_run(flow_run)
+        return configuration.job_manifest
+
+    with temporary_settings({PREFECT_API_URL: "http://prefect.invalid:4200/api"}):
+        manifest = asyncio.run(render())
+    pod = manifest["spec"]["template"]["spec"]
+    # prefect-kubernetes insists on parallelism/completions in the pod spec (its own validator
+    # requires them there); the API server drops them. They are the only fields strict validation
+    # refuses, and only there.
+    assert (pod.pop("parallelism"), pod.pop("completions")) == (1, 1)
+    validate(manifest)
+    return manifest

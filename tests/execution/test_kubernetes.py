@@ -36,6 +36,7 @@ from tests.execution.kubernetes_manifests import (
     make_job,
     mounts,
     pod_spec,
+    render_flow_run_job,
     validate,
     volumes,
 )
@@ -281,8 +282,6 @@ def test_utilities_configmap(volume):
 
 def test_work_pool_job_template_renders_a_valid_flow_run_job():
     from prefect.client.schemas.objects import FlowRun
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-    from prefect_kubernetes.worker import KubernetesWorkerJobConfiguration
 
     template = json.loads((DEPLOYMENTS / "base-job-template.json").read_text())
     values = {
@@ -291,21 +290,8 @@ def test_work_pool_job_template_renders_a_valid_flow_run_job():
         "image": "registry.example/resolwe-prefect/flow:1",
     }
     flow_run = FlowRun(id=uuid.uuid4(), name="brave-otter", flow_id=uuid.uuid4())
-
-    async def render() -> dict:
-        configuration = await KubernetesWorkerJobConfiguration.from_template_and_values(template, values, client=None)
-        configuration.prepare_for_flow_run(flow_run)
-        return configuration.job_manifest
-
-    with temporary_settings({PREFECT_API_URL: "http://prefect.invalid:4200/api"}):
-        manifest = asyncio.run(render())
-
+    manifest = render_flow_run_job(template, values, flow_run)
     pod = manifest["spec"]["template"]["spec"]
-    # prefect-kubernetes insists on parallelism/completions in the pod spec (its own validator
-    # requires them there); the API server drops them. They are the only fields strict validation
-    # refuses, and only there.
-    assert (pod.pop("parallelism"), pod.pop("completions")) == (1, 1)
-    validate(manifest)
 
     assert manifest["metadata"]["namespace"] == "resolwe"
     assert manifest["metadata"]["labels"]["prefect.io/flow-run-id"] == str(flow_run.id)

@@ -16,29 +16,17 @@ import pytest
 
 from resolwe_prefect.execution.backends.kubernetes import KubernetesBackend
 from resolwe_prefect.execution.backends.kubernetes_volume import stage_tree, tools_sub_paths
-from tests.execution.kubernetes_manifests import DEPLOYMENTS, make_job, mounts, pod_spec, validate, volumes
+from tests.execution.kubernetes_manifests import (
+    DEPLOYMENTS,
+    make_job,
+    mounts,
+    pod_spec,
+    render_flow_run_job,
+    validate,
+    volumes,
+)
 
 WORKSPACE_TEMPLATE = DEPLOYMENTS / "base-job-template-workspace.json"
-
-
-def render_flow_run_job(template: dict, values: dict) -> dict:
-    from prefect.client.schemas.objects import FlowRun
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-    from prefect_kubernetes.worker import KubernetesWorkerJobConfiguration
-
-    flow_run = FlowRun(id=uuid.uuid4(), name="calm-heron", flow_id=uuid.uuid4())
-
-    async def render() -> dict:
-        configuration = await KubernetesWorkerJobConfiguration.from_template_and_values(template, values, client=None)
-        configuration.prepare_for_flow_run(flow_run)
-        return configuration.job_manifest
-
-    with temporary_settings({PREFECT_API_URL: "http://prefect.invalid:4200/api"}):
-        manifest = asyncio.run(render())
-    pod = manifest["spec"]["template"]["spec"]
-    assert (pod.pop("parallelism"), pod.pop("completions")) == (1, 1)  # see test_kubernetes.py
-    validate(manifest)
-    return manifest
 
 
 def test_the_workspace_template_is_the_base_template_with_a_workspace():
@@ -56,7 +44,10 @@ def test_the_workspace_template_renders_a_flow_run_job_without_a_shared_claim(st
     values = {"image": "registry.example/resolwe-prefect/flow:1", "workspace_size": "20Gi"}
     if storage_class:
         values["workspace_storage_class"] = storage_class
-    manifest = render_flow_run_job(json.loads(WORKSPACE_TEMPLATE.read_text()), values)
+    from prefect.client.schemas.objects import FlowRun
+
+    flow_run = FlowRun(id=uuid.uuid4(), name="calm-heron", flow_id=uuid.uuid4())
+    manifest = render_flow_run_job(json.loads(WORKSPACE_TEMPLATE.read_text()), values, flow_run)
     pod = manifest["spec"]["template"]["spec"]
     assert "persistentVolumeClaim" not in json.dumps(pod), "no claim is shared between pods"
     (workspace,) = pod["volumes"]
