@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from resolwe_prefect.data.models import ACTIVE_STATUSES, DataDependency
 from resolwe_prefect.storage.models import AccessLog, StorageLocation
 
 
@@ -38,3 +39,14 @@ def reading(location: StorageLocation, reason: str, cause_id: int | None = None)
 def in_use() -> Exists:
     """A StorageLocation filter expression: somebody reads it now."""
     return Exists(AccessLog.objects.filter(storage_location=OuterRef("pk"), finished__isnull=True))
+
+
+def being_read(location: StorageLocation) -> bool:
+    """Whether somebody reads ``location`` now."""
+    return location.access_logs.filter(finished__isnull=True).exists()
+
+
+def read_by_others(data_id: int, reader_id: int) -> bool:
+    """Whether an unfinished Data object other than ``reader_id`` reads Data ``data_id``."""
+    readers = DataDependency.objects.filter(parent_id=data_id, child__status__in=ACTIVE_STATUSES)
+    return readers.exclude(child_id=reader_id).exists()

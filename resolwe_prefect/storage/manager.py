@@ -4,7 +4,8 @@ The manager records what is not recorded yet, then copies each FileStorage to ev
 whose ``copy`` rule's delay has passed since it was recorded. The cleanup deletes a copy when
 its connector's ``delete`` rule allows it (the delay since the copy's last update has passed)
 and at least ``min_other_copies`` other complete, hash-checked copies exist, and nobody reads it
-(an open access log: a running program's input, a copy being made); it never deletes the last copy. Copies of deleted Data objects go, all of them.
+(an open access log: a running program's input, a copy being made); it never deletes the last
+copy. Copies of deleted Data objects go, all of them.
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ from pathlib import Path, PurePosixPath
 from django.db import transaction
 
 from resolwe_prefect.data import layout
-from resolwe_prefect.data.models import ACTIVE_STATUSES, Data, DataDependency
+from resolwe_prefect.data.models import Data
 from resolwe_prefect.storage import config
-from resolwe_prefect.storage.access import close_logs, reading
+from resolwe_prefect.storage.access import read_by_others, reading
 from resolwe_prefect.storage.connectors import ConnectorError
 from resolwe_prefect.storage.hashing import compute_hashes
 from resolwe_prefect.storage.models import FileStorage, ReferencedPath, StorageLocation
@@ -114,13 +114,12 @@ def fetch(data_ids: list[int], reader_id: int | None = None) -> list[int]:
 
 
 def release(data_ids: list[int], reader_id: int) -> list[int]:
-    """Remove the fetched inputs that no other unfinished reader needs; the ids removed."""
-    close_logs(reader_id)
+    """Remove the fetched inputs that no other unfinished reader needs; the ids removed (``staging.unstage``
+    has closed the reader's logs)."""
     removed: list[int] = []
     local = config.local_connector()
     for data_id in data_ids:
-        readers = DataDependency.objects.filter(parent_id=data_id, child__status__in=ACTIVE_STATUSES)
-        if readers.exclude(child_id=reader_id).exists():
+        if read_by_others(data_id, reader_id):
             continue
         paths = ReferencedPath.objects.filter(file_storage__data_id=data_id).values_list("path", flat=True)
         try:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from resolwe_prefect.data.models import ACTIVE_STATUSES, DataDependency
 from resolwe_prefect.storage import config
-from resolwe_prefect.storage.access import close_logs, open_log
+from resolwe_prefect.storage.access import being_read, close_logs, open_log, read_by_others
 from resolwe_prefect.storage.models import FileStorage, StorageLocation
 from resolwe_prefect.storage.transfer import copy_storage, delete_location, local_location
 
@@ -70,17 +69,14 @@ def unstage(data_ids: list[int], reader_id: int) -> list[int]:
         return scratch.release(data_ids, reader_id)
     removed: list[int] = []
     for data_id in data_ids:
-        readers = DataDependency.objects.filter(parent_id=data_id, child__status__in=ACTIVE_STATUSES)
-        if readers.exclude(child_id=reader_id).exists():
+        if read_by_others(data_id, reader_id):
             continue
         storage = FileStorage.objects.filter(data_id=data_id).first()
         location = local_location(storage) if storage is not None else None
         if location is None:
             continue
         elsewhere = storage.storage_locations.filter(status=StorageLocation.STATUS_DONE).exclude(pk=location.pk)
-        if (
-            elsewhere.exists() and not location.access_logs.filter(finished__isnull=True).exists()
-        ):  # never the last copy
+        if elsewhere.exists() and not being_read(location):  # never the last copy
             delete_location(location)
             removed.append(data_id)
     return removed
